@@ -1,0 +1,75 @@
+"""The request log: one record per API request the simulated server answered (or refused, or dropped)."""
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+
+
+@dataclasses.dataclass
+class RequestRecord:  # pylint: disable=too-many-instance-attributes
+    """One request: what was asked, of which resource, and how it was answered.
+
+    ``query`` maps each query parameter to its (last) value. ``verb`` is the Kubernetes verb (get, list,
+    watch, create, update, patch, delete, deletecollection) or ``""`` for discovery and other non-resource
+    paths. ``resource`` is the resource key (``"pods"``, ``"apps/deployments"``). ``fault`` names the fault
+    rule that answered instead of the API (``"status 429"``, ``"drop"``, ``"latency 0.2"``), if any.
+    """
+
+    time: float
+    method: str
+    path: str
+    query: dict
+    status: int = 0
+    dry_run: bool = False
+    verb: str = ""
+    resource: str = ""
+    subresource: str = ""
+    namespace: str = ""
+    name: str = ""
+    user_agent: str = ""
+    fault: str = ""
+
+    @property
+    def is_write(self) -> bool:
+        """True when the verb may change state (create, update, patch, delete, deletecollection)."""
+        return self.verb in WRITE_VERBS
+
+    def to_dict(self) -> dict:
+        """Return the record as a plain dict (as served by ``GET /_sim/requests``)."""
+        return dataclasses.asdict(self)
+
+
+class RequestLog:
+    """A thread-safe, append-only (until cleared) list of :class:`RequestRecord`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: list[RequestRecord] = []
+
+    def append(self, record: RequestRecord) -> None:
+        """Add one record."""
+        with self._lock:
+            self._records.append(record)
+
+    def records(self) -> list[RequestRecord]:
+        """Return a copy of the records, oldest first."""
+        with self._lock:
+            return list(self._records)
+
+    def clear(self) -> None:
+        """Forget every record."""
+        with self._lock:
+            self._records.clear()
+
+    def writes(self, persisting_only: bool = True) -> list[RequestRecord]:
+        """Return the write requests; with ``persisting_only`` only those that changed state.
+
+        A request changed state when its verb is a write verb, it was not a dry run, and it succeeded
+        (status below 400).
+        """
+        found = [record for record in self.records() if record.is_write]
+        if persisting_only:
+            found = [record for record in found if not record.dry_run and 0 < record.status < 400]
+        return found
