@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, meshops.istio contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``helm`` installer: ``helm upgrade --install`` / ``helm uninstall`` of the istiod chart for one revision.
+
+The values always set ``revision`` and, when a version is asked for, ``global.tag`` (the image tag the istiod
+chart uses for pilot and the proxies). Reads (``helm get values``, ``helm get manifest``, ``helm template``) never
+change the cluster, so check mode uses only them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import tempfile
+
+import yaml
+
+from ansible_collections.meshops.istio.plugins.module_utils.installers.tool import ToolError, ToolRunner, find_binary
+from ansible_collections.meshops.istio.plugins.module_utils.installers.manifest import read_documents
+from ansible_collections.meshops.istio.plugins.module_utils.istio.ownership import object_ref, ref_text
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
+
+RELEASE_NOT_FOUND = "not found"
+
+
+def merge_values(base: dict, override: dict) -> dict:
+    """Helm's merge of values: maps merge key by key, anything else in ``override`` replaces ``base``."""
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def revision_values(revision: str, version: str | None) -> dict:
+    """The values the module always sets: ``revision`` and, for a version, ``global.tag``."""
+    values = {"revision": revision}
+    if version is not None:
+        values["global"] = {"tag": version.lstrip("v")}
+    return values
+
+
+class HelmInstaller:
+    """Installs and removes one revision as a Helm release of the istiod chart."""
+
+    name = "helm"
+
+    def __init__(self, params: dict, configuration_factory, revision: str, namespace: str, version: str | None) -> None:
+        self.revision = revision
+        self.namespace = namespace
+        self.requested_version = version
+        self.release = params.get("release_name") or "istiod-%s" % revision
+        self.chart_ref = params.get("chart_ref")
+        self.chart_version = params.get("chart_version")
+        self.values_files = [os.path.expanduser(path) for path in params.get("values_files") or []]
+        self.values = params.get("values") or {}
+        self.binary = find_binary(params.get("helm_binary") or "helm", "helm_binary")
+        self.runner = ToolRunner(self.binary, params, configuration_factory, "--kubeconfig", "--kube-context")
+        self._workdir = tempfile.mkdtemp(prefix="meshops-istio-helm-")
+        self._deployed = None
+
+    def close(self) -> None:
+        """Remove temporary files."""
+        self.runner.close()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def desired_values(self) -> dict:
+        """The values files, then ``values``, then the revision values, merged as Helm merges them."""
+        merged = {}
+        for path in self.values_files:
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    merged = merge_values(merged, yaml.safe_load(handle) or {})
+            except (OSError, yaml.YAMLError) as exc:
+                raise MeshError("cannot read values file %s: %s" % (path, exc)) from exc
+        return merge_values(merge_values(merged, self.values), revision_values(self.revision, self.requested_version))
+
+    def check(self, version: str | None) -> None:
+        """Fail before any write when ``values`` set a revision or tag that contradicts the module's options."""
+        del version  # the version is passed to the chart as global.tag
+        given = merge_values(self.values, {})
+        problems = []
+        if "revision" in given and given["revision"] != self.revision:
+            problems.append("values set revision=%s but the module installs revision %s: remove it from values"
+                            % (given["revision"], self.revision))
+        tag = (given.get("global") or {}).get("tag")
+        if tag is not None and self.requested_version is not None and str(tag).lstrip("v") != self.requested_version.lstrip("v"):
+            problems.append("values set global.tag=%s but version is %s: remove it from values" % (tag, self.requested_version))
+        if not self.chart_ref:
+            problems.append("the helm installer needs chart_ref (for example istio/istiod or a chart directory)")
+        if problems:
+            raise MeshError("; ".join(problems))
+
+    @property
+    def version(self) -> str | None:
+        """The version asked for (the chart's default when None)."""
+        return self.requested_version
+
+    def deployed_values(self) -> dict | None:
+        """The release's user-supplied values (``helm get values -o json``); None when there is no release."""
+        if self._deployed is None:
+            try:
+                self._deployed = json.loads(self.runner.run("get", "values", self.release, "--namespace", self.namespace,
+                                                            "--output", "json") or "null") or {}
+            except ToolError as error:
+                if RELEASE_NOT_FOUND not in error.msg:
+                    raise
+                self._deployed = False
+        return self._deployed if self._deployed is not False else None
+
+    def exists(self) -> bool:
+        """True when the release exists."""
+        return self.deployed_values() is not None
+
+    def changed_input(self) -> bool:
+        """True when the release is missing or was installed with other values."""
+        return self.deployed_values() != self.desired_values()
+
+    def _chart_args(self) -> list[str]:
+        path = os.path.join(self._workdir, "values.yaml")
+        with open(path, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(self.desired_values(), handle)
+        args = [self.release, self.chart_ref, "--namespace", self.namespace, "--values", path]
+        if self.chart_version:
+            args += ["--version", self.chart_version]
+        return args
+
+    def planned(self) -> list[str]:
+        """The objects the chart renders with these values (``helm template``, no cluster access needed)."""
+        return self._objects(self.runner.run("template", *self._chart_args()))
+
+    def installed(self) -> list[str]:
+        """The objects of the deployed release (``helm get manifest``); empty when there is no release."""
+        if not self.exists():
+            return []
+        return self._objects(self.runner.run("get", "manifest", self.release, "--namespace", self.namespace))
+
+    @staticmethod
+    def _objects(text: str) -> list[str]:
+        return [ref_text(object_ref(obj)) for obj in read_documents(None, text)]
+
+    def install(self, dry_run: bool) -> dict:
+        """``helm upgrade --install`` (nothing in check mode); return the objects created."""
+        before = set(self.installed())
+        if dry_run:
+            return {"created": [text for text in self.planned() if text not in before], "deleted": []}
+        self.runner.run("upgrade", "--install", *self._chart_args())
+        self._deployed = None
+        after = self.installed()
+        return {"created": [text for text in after if text not in before],
+                "deleted": sorted(before - set(after))}
+
+    def remove(self, dry_run: bool) -> list[str]:
+        """``helm uninstall`` (nothing in check mode); return the release's objects."""
+        objects = self.installed()
+        if not dry_run and self.exists():
+            self.runner.run("uninstall", self.release, "--namespace", self.namespace)
+        return objects

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, meshops.istio contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``MeshModule``: the AnsibleModule every module of the collection uses.
+
+It adds the connection options, reports a missing kubernetes library, builds the API client on first use, runs
+the module's work turning our errors into ``fail_json`` with the API's own reason, and exits uniformly with
+``changed``, a one-line ``msg`` and ``diff`` only when Ansible runs with ``--diff``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.api import KubeApi
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.args import with_connection
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.client import (
+    HAS_KUBERNETES,
+    KUBERNETES_IMPORT_ERROR,
+    build_api_client,
+    request_headers,
+)
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.retry import RetryPolicy
+
+
+class MeshModule(AnsibleModule):
+    """AnsibleModule with the connection options, a lazily built :class:`KubeApi` and uniform results."""
+
+    def __init__(self, argument_spec: dict | None = None, supports_check_mode: bool = True, **kwargs) -> None:
+        super().__init__(argument_spec=with_connection(argument_spec), supports_check_mode=supports_check_mode, **kwargs)
+        if not HAS_KUBERNETES:
+            self.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+        self._api = None
+
+    @property
+    def api(self) -> KubeApi:
+        """The API access for this run, built from the connection options on first use."""
+        if self._api is None:
+            self._api = KubeApi(build_api_client(self.params), headers=request_headers(self.params), retry=RetryPolicy())
+        return self._api
+
+    @property
+    def dry_run(self) -> bool:
+        """True in check mode: writes go to the API with ``dryRun=All`` and persist nothing."""
+        return self.check_mode
+
+    def run(self, work: Callable[[MeshModule], dict]) -> None:
+        """Call ``work(self)``, which returns the result dict (with ``changed`` and ``msg``), and exit with it.
+
+        A MeshError (connection, configuration, API) becomes ``fail_json`` with its readable message and the
+        structured details under ``error``.
+        """
+        try:
+            result = work(self)
+        except MeshError as error:
+            self.fail_json(msg=error.msg, error=error.details)
+        self.exit(**result)
+
+    def exit(self, changed: bool = False, msg: str = "", diff: dict | None = None, **results) -> None:
+        """exit_json with ``changed`` and ``msg``; ``diff`` is returned only when Ansible runs with --diff."""
+        if diff is not None and self._diff:
+            results["diff"] = diff
+        self.exit_json(changed=changed, msg=msg, **results)
+
+
+def diff_of(before, after) -> dict:
+    """A ``diff`` entry as Ansible's callback shows it."""
+    return {"before": before, "after": after}

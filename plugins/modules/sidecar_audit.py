@@ -1,0 +1,283 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, meshops.istio contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sidecar_audit
+short_description: Report, for every pod, the Istio sidecar it runs and the one a restart would give it
+version_added: 0.1.0
+description:
+  - For every pod in scope, reports its owner workload (a Deployment through its ReplicaSet, a StatefulSet, a
+    DaemonSet, a Job, or none), whether it has an Istio sidecar (a C(istio-proxy) container or native sidecar init
+    container), the revision that injected it (C(sidecar.istio.io/status)), the proxy version (image tag), the
+    revision a restart would give it, and a class.
+  - The revision a restart would give is found by evaluating the MutatingWebhookConfigurations present over the
+    namespace's labels and the pod's labels minus those the injector adds, as the API server and istiod do.
+  - A sidecar is I(expected) when a restart would inject one. It is I(right) when it comes from the revision a restart
+    would give, that revision is O(revision) (when given), and its proxy version is the version of that revision's
+    istiod. Classes are V(current) (a sidecar is expected and right), V(stale) (a sidecar is expected but not right, so a
+    restart is needed; the reason says when the namespace must be pointed at O(revision) first), V(missing) (a
+    sidecar is expected, none is there), V(will_lose_sidecar) (a sidecar is there, a restart would give none, because
+    injection was turned off after the pod was injected), V(unmanaged) (none expected, none there) and
+    V(not_restartable) (the pod would be V(stale), V(missing) or V(will_lose_sidecar), but it is a bare pod, a Job's
+    pod or a pod of a ReplicaSet without Deployment, so no workload restart rebuilds it; RV(pods[].needs) says what
+    it needs).
+  - Pods that have finished (phase C(Succeeded) or C(Failed)) or are being deleted are reported apart in
+    RV(finished) and never classed, so they never fail the gate.
+  - With O(fail_on), the module is a stage gate. It fails, naming the first 20 pods and the count, when any pod is
+    in one of those classes.
+  - Reads with one LIST each of namespaces, istiod Deployments and MutatingWebhookConfigurations, and the pods and
+    ReplicaSets of the scope (one paginated LIST across namespaces, or one per namespace when the scope is smaller),
+    whatever the number of pods. Never a request per pod.
+author:
+  - meshops.istio contributors
+options:
+  revision:
+    description:
+      - The revision (for example V(1-29-2)) or revision tag (for example V(prod-stable)) every pod in scope should
+        run. A tag is resolved to the revision it points at.
+      - Without it, a sidecar is right when it comes from the revision a restart would give.
+    type: str
+  fail_on:
+    description:
+      - Fail when any pod is in one of these classes, naming the first 20 of them.
+    type: list
+    elements: str
+    choices: [current, stale, missing, will_lose_sidecar, unmanaged, not_restartable]
+    default: []
+  report:
+    description:
+      - Which pods to list in RV(pods). V(attention) lists the pods whose class is neither V(current) nor
+        V(unmanaged); V(all) lists every pod; V(none) lists none (RV(summary) still counts them all).
+    type: str
+    choices: [all, attention, none]
+    default: attention
+extends_documentation_fragment:
+  - meshops.istio.scope
+  - meshops.istio.connection
+  - meshops.istio.attributes
+  - meshops.istio.attributes.check_mode_read_only
+  - meshops.istio.attributes.diff_mode_none
+notes:
+  - Unlike the modules that change namespaces, this module audits every namespace when none of O(namespaces),
+    O(namespace_selector) and O(all_injected) is given.
+  - Namespaces chosen by label but labelled C(istio-injection=disabled) are audited too, because their pods may still
+    carry sidecars (class V(will_lose_sidecar)).
+"""
+
+EXAMPLES = r"""
+- name: Gate the data-plane stage, every pod of the injected namespaces on the new revision
+  meshops.istio.sidecar_audit:
+    revision: 1-29-2
+    all_injected: true
+    fail_on: [stale, missing, not_restartable]
+
+- name: Audit the whole cluster against the revision the prod-stable tag points at
+  meshops.istio.sidecar_audit:
+    revision: prod-stable
+    report: all
+  register: audit
+
+- name: Show the table
+  ansible.builtin.debug:
+    msg: "{{ audit.msg }}"
+
+- name: Pods that would lose their sidecar on restart, in two namespaces
+  meshops.istio.sidecar_audit:
+    namespaces: [shop, payments]
+  register: shop_audit
+
+- name: Name them
+  ansible.builtin.debug:
+    msg: "{{ shop_audit.pods | selectattr('class', 'eq', 'will_lose_sidecar') | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+msg:
+  description: A summary line, then a table of class counts per namespace (namespaces needing action first, at most 20).
+  returned: always
+  type: str
+  sample: "target revision 1-29-2: 12 pods in 3 namespaces: 4 current, 6 stale, 2 missing; 1 finished\nNAMESPACE ..."
+revision:
+  description: The revision pods should run (O(revision) resolved through its tag); null when O(revision) is not given.
+  returned: always
+  type: str
+  sample: 1-29-2
+revision_requested:
+  description: O(revision) as given (a revision or a tag).
+  returned: always
+  type: str
+  sample: prod-stable
+namespaces:
+  description: The namespaces audited, sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [bookinfo, shop]
+namespaces_skipped:
+  description: Namespaces chosen by label but left out, with the reason (C(name), C(reason), C(message)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "kube-system", "reason": "system", "message": "Kubernetes system namespace, where istiod never injects"}]
+summary:
+  description: Counts of the running pods in scope.
+  returned: always
+  type: dict
+  contains:
+    pods:
+      description: Running (or pending) pods audited.
+      type: int
+      sample: 12
+    finished:
+      description: Pods that have finished or are being deleted.
+      type: int
+      sample: 1
+    by_class:
+      description: Pods per class (every class, zeros included).
+      type: dict
+      sample: {"current": 4, "stale": 6, "missing": 2, "will_lose_sidecar": 0, "unmanaged": 0, "not_restartable": 0}
+    by_namespace:
+      description: Per namespace, pods per class (classes with no pod left out).
+      type: dict
+      sample: {"bookinfo": {"stale": 6}}
+    by_revision:
+      description: Pods per sidecar revision (V(none) without sidecar, V(unknown) when no revision can be read).
+      type: dict
+      sample: {"1-27-3": 6, "1-29-2": 4, "none": 2}
+    by_version:
+      description: Pods per proxy version (V(none) without sidecar, V(unknown) when the image tag is no version).
+      type: dict
+      sample: {"1.27.3": 6, "1.29.2": 4, "none": 2}
+pods:
+  description: The pods chosen by O(report), sorted by namespace and name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    namespace:
+      description: The pod's namespace.
+      type: str
+      sample: bookinfo
+    name:
+      description: The pod's name.
+      type: str
+      sample: productpage-5d8f7c9b4-x2x7k
+    phase:
+      description: The pod's phase.
+      type: str
+      sample: Running
+    owner:
+      description: The owner workload, C(kind) and C(name) (both null for a bare pod).
+      type: dict
+      sample: {"kind": "Deployment", "name": "productpage"}
+    sidecar:
+      description: Whether the pod has an C(istio-proxy) sidecar.
+      type: bool
+      sample: true
+    native_sidecar:
+      description: Whether the sidecar is a native sidecar (an init container with C(restartPolicy=Always)).
+      type: bool
+      sample: false
+    revision:
+      description: The revision that injected the sidecar; null without sidecar.
+      type: str
+      sample: 1-27-3
+    version:
+      description: The proxy version (image tag); null when unknown or without sidecar.
+      type: str
+      sample: 1.27.3
+    restart_injected:
+      description: Whether a restart would give the pod a sidecar.
+      type: bool
+      sample: true
+    restart_revision:
+      description: The revision a restart would give; null when none.
+      type: str
+      sample: 1-29-2
+    class:
+      description: The class (see the description).
+      type: str
+      sample: stale
+    needs:
+      description: For V(not_restartable) pods, the class they would otherwise have; null for the others.
+      type: str
+      sample: null
+    reason:
+      description: Why the pod is in its class.
+      type: str
+      sample: sidecar of revision 1-27-3, not of the target 1-29-2
+finished:
+  description: Pods that have finished or are being deleted (C(namespace), C(name), C(phase)); never classed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"namespace": "batch", "name": "report-8xk2p", "phase": "Succeeded"}]
+"""
+
+from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import CLASSES, CURRENT, UNMANAGED, describe_pods, format_table
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.scope_args import with_scope
+from ansible_collections.meshops.istio.plugins.module_utils.pod_audit import run_audit
+
+ARGUMENT_SPEC = with_scope({
+    "revision": {"type": "str"},
+    "fail_on": {"type": "list", "elements": "str", "choices": list(CLASSES), "default": []},
+    "report": {"type": "str", "choices": ["all", "attention", "none"], "default": "attention"},
+})
+GATE_LIMIT = 20
+
+
+def summary_line(run) -> str:
+    """``target revision R: N pods in M namespaces: a current, b stale, ...; f finished``."""
+    summary = run.audit.summary()
+    counts = ", ".join("%d %s" % (count, name) for name, count in summary["by_class"].items() if count) or "no pods"
+    target = "target revision %s" % run.audit.target if run.audit.target else "no target revision"
+    return "%s: %d pods in %d namespaces: %s; %d finished" % (target, summary["pods"], len(run.namespaces), counts,
+                                                              summary["finished"])
+
+
+def audit(module: MeshModule) -> dict:
+    """Run the audit, and fail when a pod is in a class of fail_on."""
+    run = run_audit(module.api, module.params)
+    report = module.params["report"]
+    if report == "all":
+        listed = run.audit.pods
+    elif report == "attention":
+        listed = [pod for pod in run.audit.pods if pod.pod_class not in (CURRENT, UNMANAGED)]
+    else:
+        listed = []
+    audited = set(run.namespaces)
+    result = {
+        "changed": False,
+        "msg": summary_line(run) + "\n" + format_table(run.audit),
+        "revision": run.audit.target,
+        "revision_requested": run.revision_requested,
+        "namespaces": run.namespaces,
+        "namespaces_skipped": [item for item in run.scope.skipped if item["name"] not in audited],
+        "summary": run.audit.summary(),
+        "pods": [pod.as_dict() for pod in listed],
+        "finished": run.audit.finished,
+    }
+    fail_on = module.params["fail_on"]
+    blocking = run.audit.in_classes(fail_on)
+    if blocking:
+        result["msg"] = "%d pod%s in class %s (fail_on): %s. Restart their workloads (meshops.istio.workload_restart) or fix " \
+                        "them, then run the audit again.\n%s" % (
+                            len(blocking), " is" if len(blocking) == 1 else "s are", " or ".join(fail_on),
+                            describe_pods(blocking, GATE_LIMIT), result["msg"])
+        module.fail_json(**result)
+    return result
+
+
+def main() -> None:
+    """Run the module."""
+    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.run(audit)
+
+
+if __name__ == "__main__":
+    main()

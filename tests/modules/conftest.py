@@ -1,0 +1,53 @@
+"""Helpers for module tests: run a module's main() in-process as ansible-test's unit tests do, and sim credentials."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+
+class ModuleRun:
+    """The outcome of one in-process module run: exit code and the JSON result it printed."""
+
+    def __init__(self, rc: int, result: dict) -> None:
+        self.rc = rc
+        self.result = result
+
+    @property
+    def failed(self) -> bool:
+        """True when the module called fail_json."""
+        return bool(self.result.get("failed"))
+
+
+@pytest.fixture
+def run_module(capsys):
+    """Call ``main()`` with ``args`` (plus ``_ansible_check_mode``/``_ansible_diff`` when given) and parse its output."""
+
+    def run(main, args: dict, check_mode: bool = False, diff: bool = False) -> ModuleRun:
+        module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+        capsys.readouterr()
+        with patch_module_args(module_args), pytest.raises(SystemExit) as exited:
+            main()
+        out = capsys.readouterr().out
+        return ModuleRun(exited.value.code or 0, json.loads(out))
+
+    return run
+
+
+@pytest.fixture
+def sim_auth(sim, tmp_path) -> dict:
+    """Token authentication over HTTPS to the simulated cluster: host, api_key and the CA to trust."""
+    ca = tmp_path / "sim-ca.pem"
+    ca.write_bytes(sim.ca_pem)
+    return {"host": sim.url, "api_key": sim.token, "ca_cert": str(ca)}
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local TCP port with nothing listening on it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

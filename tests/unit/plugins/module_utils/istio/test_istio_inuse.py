@@ -1,0 +1,126 @@
+"""The in-use report that guards removing a revision: namespaces, pods, gateways, tags, default validator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from istio_objects import istiod_deployment, revision_mwc, tag_mwc, validator_vwc
+from ansible_collections.meshops.istio.plugins.module_utils.istio.controlplane import discover
+from ansible_collections.meshops.istio.plugins.module_utils.istio.inuse import (
+    describe_users,
+    in_use_report,
+    is_in_use,
+    names_for,
+)
+
+
+def plane(default_tag_to="1-28-1", validator_to="1-28-1", tags=(("prod", "1-28-1"),)):
+    """1-28-1 and 1-29-2 installed; tags and the default validator as asked."""
+    mutating = [revision_mwc("1-28-1"), revision_mwc("1-29-2")] + [tag_mwc(t, r) for t, r in tags]
+    if default_tag_to:
+        mutating.append(tag_mwc("default", default_tag_to))
+    validating = [validator_vwc(validator_to, name="istiod-default-validator")] if validator_to else []
+    return discover([istiod_deployment("1-28-1", "1.28.1"), istiod_deployment("1-29-2", "1.29.2")], mutating, validating)
+
+
+def ns(name, labels):
+    return {"metadata": {"name": name, "labels": labels}}
+
+
+def pod(namespace, name, revision=None, phase="Running", gateway=False):
+    meta = {"name": name, "namespace": namespace, "annotations": {}}
+    containers = [{"name": "app", "image": "nginx"}]
+    if revision:
+        meta["annotations"]["sidecar.istio.io/status"] = json.dumps({"containers": ["istio-proxy"], "revision": revision})
+        containers.append({"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.28.1"})
+    if gateway:
+        meta["annotations"]["inject.istio.io/templates"] = "gateway"
+    return {"metadata": meta, "spec": {"containers": containers}, "status": {"phase": phase}}
+
+
+def gateway(namespace, name, rev_label, template="gateway"):
+    annotations = {"inject.istio.io/templates": template} if template else {}
+    return {"kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"template": {"metadata": {"labels": {"istio.io/rev": rev_label, "sidecar.istio.io/inject": "true"},
+                                               "annotations": annotations}}}}
+
+
+@pytest.mark.parametrize("labels, revision, expected", [
+    ({"istio.io/rev": "1-28-1"}, "1-28-1", ("istio.io/rev=1-28-1", "revision")),
+    ({"istio.io/rev": "1-28-1"}, "1-29-2", None),
+    ({"istio.io/rev": "prod"}, "1-28-1", ("istio.io/rev=prod", "tag prod")),
+    ({"istio.io/rev": "prod"}, "1-29-2", None),
+    ({"istio-injection": "enabled"}, "1-28-1", ("istio-injection=enabled", "default revision")),
+    ({"istio-injection": "enabled"}, "1-29-2", None),
+    # istio-injection wins over istio.io/rev: the namespace uses the default revision, not the one it names
+    ({"istio-injection": "enabled", "istio.io/rev": "1-29-2"}, "1-29-2", None),
+    ({"istio-injection": "enabled", "istio.io/rev": "1-29-2"}, "1-28-1", ("istio-injection=enabled", "default revision")),
+    ({"istio-injection": "disabled", "istio.io/rev": "1-28-1"}, "1-28-1", None),
+    # with a default tag, istio.io/rev=default is served through the tag's rev.namespace. webhook
+    ({"istio.io/rev": "default"}, "1-28-1", ("istio.io/rev=default", "tag default")),
+    ({"istio.io/rev": "default"}, "1-29-2", None),
+    ({}, "1-28-1", None),
+])
+def test_namespaces_that_select_a_revision(labels, revision, expected):
+    report = in_use_report(revision, plane(), [{"metadata": {"name": "shop", "labels": labels}}], [], [])
+    found = [(u["label"], u["through"]) for u in report["namespaces"]]
+    assert found == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize("the_pod, expected", [
+    (pod("shop", "a", "1-28-1"), [("shop", "a", False)]),
+    (pod("shop", "a", "1-29-2"), []),
+    (pod("shop", "a", None), []),
+    (pod("shop", "done", "1-28-1", phase="Succeeded"), []),
+    (pod("shop", "crashed", "1-28-1", phase="Failed"), []),
+    (pod("istio-ingress", "gw", "1-28-1", gateway=True), [("istio-ingress", "gw", True)]),
+])
+def test_pods_with_a_sidecar_of_the_revision(the_pod, expected):
+    report = in_use_report("1-28-1", plane(), [], [the_pod], [])
+    assert [(u["namespace"], u["name"], u["gateway"]) for u in report["pods"]] == expected
+
+
+@pytest.mark.parametrize("workload, revision, expected", [
+    (gateway("istio-ingress", "gw", "1-29-2"), "1-29-2", ["istio-ingress/gw istio.io/rev=1-29-2"]),
+    (gateway("istio-ingress", "gw", "prod"), "1-28-1", ["istio-ingress/gw istio.io/rev=prod"]),
+    (gateway("istio-ingress", "gw", "1-29-2"), "1-28-1", []),
+    (gateway("shop", "app", "1-29-2", template=None), "1-29-2", []),
+])
+def test_gateways_whose_template_names_the_revision_or_a_tag(workload, revision, expected):
+    report = in_use_report(revision, plane(), [], [], [workload])
+    assert ["%s/%s %s" % (u["namespace"], u["name"], u["label"]) for u in report["gateways"]] == expected
+
+
+def test_tags_and_default_validator():
+    report = in_use_report("1-28-1", plane(), [], [], [])
+    assert report["tags"] == ["default", "prod"]
+    assert report["default_validator"] is True
+    assert is_in_use(report)
+    assert describe_users(report) == "tags default, prod; istiod-default-validator points at it"
+
+
+def test_unused_revision():
+    report = in_use_report("1-29-2", plane(), [ns("shop", {"istio.io/rev": "1-28-1"})], [pod("shop", "a", "1-28-1")],
+                           [gateway("istio-ingress", "gw", "1-28-1")])
+    assert report == {"namespaces": [], "pods": [], "gateways": [], "tags": [], "default_validator": False}
+    assert not is_in_use(report)
+    assert describe_users(report) == ""
+
+
+def test_default_revision_without_a_tag():
+    without_tag = discover([istiod_deployment("", "1.27.3")], [revision_mwc("")], [])
+    report = in_use_report("default", without_tag, [ns("a", {"istio.io/rev": "default"}), ns("b", {"istio-injection": "enabled"})], [], [])
+    assert [(u["name"], u["through"]) for u in report["namespaces"]] == [("a", "revision"), ("b", "default revision")]
+
+
+def test_names_for_a_revision():
+    assert names_for("1-28-1", plane()) == {"1-28-1", "prod", "default"}
+    assert names_for("1-29-2", plane(tags=(("canary", "1-29-2"),))) == {"1-29-2", "canary"}
+
+
+def test_describe_users_shortens_long_lists():
+    pods = [pod("shop", "p%02d" % i, "1-29-2") for i in range(12)]
+    report = in_use_report("1-29-2", plane(), [ns("shop", {"istio.io/rev": "1-29-2"})], pods, [])
+    assert describe_users(report, limit=2) == "namespaces shop (istio.io/rev=1-29-2); pods shop/p00, shop/p01 and 10 more"
