@@ -30,7 +30,7 @@ description:
   - Reads with one LIST each of istiod Deployments, mutating and validating webhook configurations, namespaces
     (only the one of O(namespace) when it is given) and gateway Deployments; writes only what changes.
 author:
-  - meshops.istio contributors
+  - meshops.istio maintainers (@meshops)
 options:
   names:
     description:

@@ -24,7 +24,7 @@ description:
   - Reads the control plane with one LIST each of istiod Deployments and webhook configurations; O(state=absent)
     adds one LIST each of namespaces, pods and Deployments for the in-use report.
 author:
-  - meshops.istio contributors
+  - meshops.istio maintainers (@meshops)
 options:
   revision:
     description:
@@ -252,6 +252,8 @@ in_use:
       sample: true
 """
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.meshops.istio.plugins.module_utils.installers.helm import HelmInstaller
 from ansible_collections.meshops.istio.plugins.module_utils.installers.istioctl import IstioctlInstaller
 from ansible_collections.meshops.istio.plugins.module_utils.installers.manifest import ManifestInstaller
@@ -268,6 +270,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import Me
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_snapshot import read_control_plane
 from ansible_collections.meshops.istio.plugins.module_utils.revision_state import read_usage, wait_ready
+from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import HAS_YAML, YAML_IMPORT_ERROR
 
 INSTALLER_OPTIONS = {
     "manifest": ("manifests", "manifest_content"),
@@ -435,6 +438,8 @@ def main() -> None:
     """Run the module."""
     module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                         required_one_of=[("revision", "version")])
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
     module.run(work)
 
 

@@ -23,7 +23,7 @@ description:
   - Reads with one LIST each of istiod Deployments, mutating and validating webhook configurations and namespaces,
     then sends one PATCH per namespace whose labels change.
 author:
-  - meshops.istio contributors
+  - meshops.istio maintainers (@meshops)
 options:
   revision:
     description:

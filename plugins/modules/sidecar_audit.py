@@ -33,7 +33,7 @@ description:
     ReplicaSets of the scope (one paginated LIST across namespaces, or one per namespace when the scope is smaller),
     whatever the number of pods. Never a request per pod.
 author:
-  - meshops.istio contributors
+  - meshops.istio maintainers (@meshops)
 options:
   revision:
     description:

@@ -31,7 +31,7 @@ description:
     each poll reads only the workloads still rolling - one GET for a workload alone in its namespace and kind, one
     LIST of that namespace's kind for several.
 author:
-  - meshops.istio contributors
+  - meshops.istio maintainers (@meshops)
 options:
   revision:
     description:

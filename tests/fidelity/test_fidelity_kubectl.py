@@ -133,6 +133,6 @@ def test_get_watch_sees_events(sim, kubectl):
         time.sleep(0.5)
     finally:
         watcher.terminate()
-        out, _ = watcher.communicate(timeout=10)
+        out, _unused = watcher.communicate(timeout=10)
     events = [line.split()[:2] for line in out.splitlines()[1:]]
     assert ["ADDED", "seen"] in events and ["DELETED", "seen"] in events

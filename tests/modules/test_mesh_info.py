@@ -81,7 +81,7 @@ def test_prediction_matches_what_the_injector_did(sample_mesh, sim_auth, run_mod
     Only pods made by controllers count: the fixture's bare pod was stored without admission.
     """
     namespaces = by_name(run_module(mesh_info.main, sim_auth).result["namespaces"])
-    pods, _ = sample_mesh.store.list("pods")
+    pods, _unused = sample_mesh.store.list("pods")
     checked = 0
     for pod in pods:
         labels = pod["metadata"].get("labels") or {}

@@ -32,7 +32,7 @@ def sim_session(tmp_path_factory):
 @pytest.fixture
 def sim(sim_session) -> SimCluster:  # pylint: disable=redefined-outer-name
     """The simulated cluster, emptied (base namespaces and nodes only), with no faults and an empty request log."""
-    cluster, _ = sim_session
+    cluster, _unused = sim_session
     cluster.reset()
     return cluster
 

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 
-import yaml
+from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import yaml
 
 from ansible_collections.meshops.istio.plugins.module_utils.installers.tool import ToolError, ToolRunner, find_binary
 from ansible_collections.meshops.istio.plugins.module_utils.installers.manifest import read_documents

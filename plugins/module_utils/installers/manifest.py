@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 
-import yaml
+from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import yaml
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio.ownership import (
     manifest_digest,

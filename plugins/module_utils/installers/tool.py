@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 
-import yaml
+from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import yaml
 
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 

@@ -32,6 +32,6 @@ def test_command_line_serves_loaded_objects_until_sigterm(tmp_path):
             assert loaded.metadata.resource_version != "12345"
         finally:
             process.send_signal(signal.SIGTERM)
-            _, errors = process.communicate(timeout=15)
+            _unused, errors = process.communicate(timeout=15)
     assert process.returncode == 0, errors
     assert "loaded 1 objects" in errors

@@ -56,7 +56,7 @@ def test_stale_replace_is_409_conflict(sim, k8s_client):
 
 
 def test_body_namespace_must_match_url(raw):
-    status, _, body = raw("POST", "/api/v1/namespaces/default/configmaps", _configmap("x", namespace="kube-system"))
+    status, _unused, body = raw("POST", "/api/v1/namespaces/default/configmaps", _configmap("x", namespace="kube-system"))
     assert status == 400
     assert body["reason"] == "BadRequest"
     assert "does not match the namespace" in body["message"]
@@ -70,16 +70,16 @@ def test_create_in_missing_namespace_is_404(k8s_client):
 
 def test_wrong_or_missing_token_is_401(raw):
     for token in ("wrong", None):
-        status, _, body = raw("GET", "/api/v1/namespaces", token=token)
+        status, _unused, body = raw("GET", "/api/v1/namespaces", token=token)
         assert status == 401
         assert body["kind"] == "Status" and body["reason"] == "Unauthorized"
     assert raw("GET", "/healthz", token=None)[:3:2] == (200, "ok")
 
 
 def test_unknown_path_404_and_unsupported_verb_405(raw):
-    status, _, body = raw("GET", "/apis/nothing.example/v1/things")
+    status, _unused, body = raw("GET", "/apis/nothing.example/v1/things")
     assert status == 404 and body["kind"] == "Status"
-    status, _, body = raw("POST", "/api/v1/namespaces/default/configmaps/named", _configmap("named"))
+    status, _unused, body = raw("POST", "/api/v1/namespaces/default/configmaps/named", _configmap("named"))
     assert status == 405 and body["reason"] == "MethodNotAllowed"
 
 
@@ -109,10 +109,10 @@ def test_status_subresource_changes_only_status(sim, k8s_client):
 def test_delete_answers_like_the_real_server(raw, k8s_client):
     core = client.CoreV1Api(k8s_client)
     core.create_namespaced_config_map("default", _configmap("gone"))
-    status, _, body = raw("DELETE", "/api/v1/namespaces/default/configmaps/gone")
+    status, _unused, body = raw("DELETE", "/api/v1/namespaces/default/configmaps/gone")
     assert status == 200 and body["kind"] == "Status" and body["status"] == "Success"
     core.create_namespace({"metadata": {"name": "temp"}})
-    status, _, body = raw("DELETE", "/api/v1/namespaces/temp")
+    status, _unused, body = raw("DELETE", "/api/v1/namespaces/temp")
     assert status == 200 and body["kind"] == "Namespace"
 
 

@@ -16,18 +16,18 @@ CRD = {
 
 
 def test_version_and_group_discovery(sim, raw):
-    status, _, version = raw("GET", "/version")
+    status, _unused, version = raw("GET", "/version")
     assert status == 200 and version["gitVersion"] == sim.settings.server_version and version["minor"] == "35"
-    _, _, core = raw("GET", "/api")
+    _unused, _unused, core = raw("GET", "/api")
     assert core["versions"] == ["v1"]
-    _, _, groups = raw("GET", "/apis")
+    _unused, _unused, groups = raw("GET", "/apis")
     apps = next(g for g in groups["groups"] if g["name"] == "apps")
     assert apps["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
-    _, _, resources = raw("GET", "/apis/apps/v1")
+    _unused, _unused, resources = raw("GET", "/apis/apps/v1")
     names = {r["name"]: r for r in resources["resources"]}
     assert names["deployments"]["namespaced"] and "deploy" in names["deployments"]["shortNames"]
     assert names["deployments/scale"]["kind"] == "Scale" and names["deployments/scale"]["group"] == "autoscaling"
-    _, _, core_resources = raw("GET", "/api/v1")
+    _unused, _unused, core_resources = raw("GET", "/api/v1")
     assert "pods/status" in {r["name"] for r in core_resources["resources"]}
     assert raw("GET", "/apis/nothing.example/v1")[0] == 404
 
@@ -39,10 +39,10 @@ def test_aggregated_discovery_request_gets_plain_json(raw):
 
 
 def test_openapi_v3_declares_field_validation(raw):
-    _, _, root = raw("GET", "/openapi/v3")
+    _unused, _unused, root = raw("GET", "/openapi/v3")
     url = root["paths"]["apis/apps/v1"]["serverRelativeURL"]
     assert url.startswith("/openapi/v3/apis/apps/v1?hash=")
-    _, _, document = raw("GET", url)
+    _unused, _unused, document = raw("GET", url)
     patch = document["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
     assert patch["x-kubernetes-group-version-kind"] == {"group": "apps", "version": "v1", "kind": "Deployment"}
     parameter = next(p for p in patch["parameters"] if p["name"] == "fieldValidation")
@@ -53,16 +53,16 @@ def test_table_output_for_pods_and_namespaces(sim, raw):
     sim.load([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default", "labels": {"a": "b"}},
                "spec": {"containers": [{"name": "c", "image": "i"}]},
                "status": {"phase": "Running", "containerStatuses": [{"name": "c", "ready": True, "restartCount": 2}]}}])
-    _, _, table = raw("GET", "/api/v1/namespaces/default/pods?includeObject=Object", headers={"Accept": TABLE})
+    _unused, _unused, table = raw("GET", "/api/v1/namespaces/default/pods?includeObject=Object", headers={"Accept": TABLE})
     assert table["kind"] == "Table"
     assert [c["name"] for c in table["columnDefinitions"] if c["priority"] == 0] == ["Name", "Ready", "Status", "Restarts", "Age"]
     assert table["rows"][0]["cells"][0] == "p" and len(table["rows"][0]["cells"]) == 9
     assert table["rows"][0]["object"]["metadata"]["labels"] == {"a": "b"}
-    _, _, table = raw("GET", "/api/v1/namespaces", headers={"Accept": TABLE})
+    _unused, _unused, table = raw("GET", "/api/v1/namespaces", headers={"Accept": TABLE})
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Status", "Age"]
     assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
     sim.load([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "default"}, "data": {"a": "1", "b": "2"}}])
-    _, _, table = raw("GET", "/api/v1/namespaces/default/configmaps/cm?includeObject=None", headers={"Accept": TABLE})
+    _unused, _unused, table = raw("GET", "/api/v1/namespaces/default/configmaps/cm?includeObject=None", headers={"Accept": TABLE})
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Data", "Age"]
     assert table["rows"][0]["cells"][:2] == ["cm", 2] and "object" not in table["rows"][0]
 

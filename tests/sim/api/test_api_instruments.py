@@ -35,7 +35,7 @@ def test_request_log_records_each_request(sim, k8s_client):
 
 def test_requests_over_http(sim, raw):
     raw("POST", CONFIGMAPS, _cm("x"))
-    status, _, records = raw("GET", "/_sim/requests")
+    status, _unused, records = raw("GET", "/_sim/requests")
     assert status == 200
     assert [(r["verb"], r["name"], r["status"]) for r in records] == [("create", "x", 201)]
     assert raw("DELETE", "/_sim/requests")[0] == 200
@@ -47,11 +47,11 @@ def test_fault_429_with_seed_and_probability_is_repeatable(sim, raw):
     def outcomes():
         sim.clear_faults()
         rule = sim.add_fault(method="GET", path=r"/configmaps$", status=429, probability=0.5, seed=7, retry_after=3)
-        codes = [raw("GET", CONFIGMAPS)[0] for _ in range(12)]
+        codes = [raw("GET", CONFIGMAPS)[0] for _unused in range(12)]
         return codes, rule
 
     first, rule = outcomes()
-    second, _ = outcomes()
+    second, _unused = outcomes()
     assert first == second
     assert set(first) == {200, 429}
     assert rule.fired == first.count(429)
@@ -70,7 +70,7 @@ def test_fault_answers_with_status_body_and_retry_after(sim, raw):
 def test_fault_by_verb_and_500_status(sim, raw):
     sim.add_fault(path="configmaps", verb="create", status=500)
     assert raw("GET", CONFIGMAPS)[0] == 200
-    status, _, body = raw("POST", CONFIGMAPS, _cm("y"))
+    status, _unused, body = raw("POST", CONFIGMAPS, _cm("y"))
     assert status == 500 and body["reason"] == "InternalError"
     assert sim.store.get("configmaps", "default", "y") is None
 
@@ -97,11 +97,11 @@ def test_python_client_sees_injected_fault(sim, k8s_client):
 
 
 def test_faults_over_http(sim, raw):
-    status, _, rules = raw("POST", "/_sim/faults", {"method": "DELETE", "path": "configmaps", "status": 409})
+    status, _unused, rules = raw("POST", "/_sim/faults", {"method": "DELETE", "path": "configmaps", "status": 409})
     assert status == 201 and rules[0]["status"] == 409
     sim.load([_cm("z")])
     assert raw("DELETE", CONFIGMAPS + "/z")[0] == 409
-    status, _, rules = raw("GET", "/_sim/faults")
+    status, _unused, rules = raw("GET", "/_sim/faults")
     assert rules[0]["fired"] == 1
     assert raw("POST", "/_sim/faults", {"status": 200})[0] == 400
     raw("DELETE", "/_sim/faults")
@@ -112,9 +112,9 @@ def test_faults_over_http(sim, raw):
 def test_dump_load_and_settle_over_http(raw):
     manifest = ("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: one\n"
                 "    namespace: loaded\n    resourceVersion: '999'\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: loaded\n")
-    status, _, answer = raw("POST", "/_sim/load", manifest, headers={"Content-Type": "application/yaml"})
+    status, _unused, answer = raw("POST", "/_sim/load", manifest, headers={"Content-Type": "application/yaml"})
     assert status == 200 and answer == {"loaded": 2}
-    status, _, dump = raw("GET", "/_sim/dump")
+    status, _unused, dump = raw("GET", "/_sim/dump")
     assert [cm["metadata"]["name"] for cm in dump["configmaps"]] == ["one"]
     assert dump["configmaps"][0]["metadata"]["resourceVersion"] != "999"
     assert raw("POST", "/_sim/settle", {"timeout": 5})[2] == {"settled": True}

@@ -90,7 +90,7 @@ def test_watch_without_resource_version_starts_with_current_objects(sim, k8s_cli
 def test_watch_from_expired_resource_version_is_410(sim, raw):
     sim.store.reset()  # history floor moves past every earlier resourceVersion
     sim.load([_configmap("x", {})])
-    status, _, event = raw("GET", "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1&timeoutSeconds=1")
+    status, _unused, event = raw("GET", "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1&timeoutSeconds=1")
     assert status == 200
     assert event["type"] == "ERROR"
     assert event["object"]["code"] == 410 and event["object"]["reason"] == "Expired"

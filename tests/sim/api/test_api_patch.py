@@ -27,17 +27,17 @@ def _containers(sim) -> list:
 
 def test_json_patch(sim, raw):
     sim.load([DEPLOYMENT])
-    status, _, body = _patch(raw, "application/json-patch+json",
+    status, _unused, body = _patch(raw, "application/json-patch+json",
                              [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "app:2"}])
     assert status == 200 and body["kind"] == "Deployment"
     assert [c["image"] for c in _containers(sim)] == ["app:2", "side:1"]
-    status, _, body = _patch(raw, "application/json-patch+json", [{"op": "test", "path": "/spec/replicas", "value": 9}])
+    status, _unused, body = _patch(raw, "application/json-patch+json", [{"op": "test", "path": "/spec/replicas", "value": 9}])
     assert status == 422
 
 
 def test_merge_patch_replaces_lists(sim, raw):
     sim.load([DEPLOYMENT])
-    status, _, _ = _patch(raw, "application/merge-patch+json",
+    status, _unused, _unused = _patch(raw, "application/merge-patch+json",
                           {"metadata": {"labels": {"team": "a"}}, "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:3"}]}}}})
     assert status == 200
     assert [c["name"] for c in _containers(sim)] == ["app"]
@@ -46,7 +46,7 @@ def test_merge_patch_replaces_lists(sim, raw):
 
 def test_strategic_merge_patch_merges_containers_by_name(sim, raw):
     sim.load([DEPLOYMENT])
-    status, _, _ = _patch(raw, "application/strategic-merge-patch+json",
+    status, _unused, _unused = _patch(raw, "application/strategic-merge-patch+json",
                           {"spec": {"template": {"spec": {"containers": [{"name": "side", "image": "side:2"}]}}}})
     assert status == 200
     assert [(c["name"], c["image"]) for c in _containers(sim)] == [("app", "app:1"), ("side", "side:2")]
@@ -54,7 +54,7 @@ def test_strategic_merge_patch_merges_containers_by_name(sim, raw):
 
 def test_unsupported_patch_type_is_415(sim, raw):
     sim.load([DEPLOYMENT])
-    status, _, body = _patch(raw, "text/plain", "{}")
+    status, _unused, body = _patch(raw, "text/plain", "{}")
     assert status == 415 and body["reason"] == "UnsupportedMediaType"
 
 
@@ -65,12 +65,12 @@ def test_server_side_apply_creates_then_updates_and_records_manager(sim, raw):
     def apply(document):
         return raw("PATCH", path, json.dumps(document), headers={"Content-Type": "application/apply-patch+yaml"})
 
-    status, _, body = apply(manifest)
+    status, _unused, body = apply(manifest)
     assert status == 201 and body["metadata"]["managedFields"][0]["manager"] == "tool-a"
     first_rv = body["metadata"]["resourceVersion"]
-    status, _, body = apply(manifest)
+    status, _unused, body = apply(manifest)
     assert status == 200 and body["metadata"]["resourceVersion"] == first_rv  # unchanged: no new version
-    status, _, body = apply(dict(manifest, data={"a": "2"}))
+    status, _unused, body = apply(dict(manifest, data={"a": "2"}))
     assert status == 200 and body["metadata"]["resourceVersion"] != first_rv
     stored = sim.store.get("configmaps", "default", "cfg")
     assert stored["data"] == {"a": "2"}
@@ -80,16 +80,16 @@ def test_server_side_apply_creates_then_updates_and_records_manager(sim, raw):
 def test_server_side_apply_conflict_and_force(sim, raw):
     _patch(raw, "application/apply-patch+yaml", json.dumps(DEPLOYMENT), "?fieldManager=tool-a")
     other = dict(DEPLOYMENT, spec=dict(DEPLOYMENT["spec"], replicas=7))
-    status, _, body = _patch(raw, "application/apply-patch+yaml", json.dumps(other), "?fieldManager=tool-b")
+    status, _unused, body = _patch(raw, "application/apply-patch+yaml", json.dumps(other), "?fieldManager=tool-b")
     assert status == 409 and body["reason"] == "Conflict"
     assert sim.store.get("apps/deployments", "default", "web")["spec"]["replicas"] == 1
-    status, _, _ = _patch(raw, "application/apply-patch+yaml", json.dumps(other), "?fieldManager=tool-b&force=true")
+    status, _unused, _unused = _patch(raw, "application/apply-patch+yaml", json.dumps(other), "?fieldManager=tool-b&force=true")
     assert status == 200 and sim.store.get("apps/deployments", "default", "web")["spec"]["replicas"] == 7
 
 
 def test_server_side_apply_yaml_body_and_dry_run(sim, raw):
     manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: default\ndata:\n  a: '1'\n"
-    status, _, body = raw("PATCH", "/api/v1/namespaces/default/configmaps/cfg?fieldManager=me&dryRun=All", manifest,
+    status, _unused, body = raw("PATCH", "/api/v1/namespaces/default/configmaps/cfg?fieldManager=me&dryRun=All", manifest,
                           headers={"Content-Type": "application/apply-patch+yaml"})
     assert status == 201 and body["data"] == {"a": "1"}
     assert sim.store.get("configmaps", "default", "cfg") is None

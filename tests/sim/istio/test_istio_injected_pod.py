@@ -170,7 +170,7 @@ def test_overlapping_webhooks_inject_once():
     objs += controlplane.render("", "1.27.3") + controlplane.render_tag("default", "", "1.27.3")
     mesh = Mesh(ready(objs))
     probe = {"metadata": {"namespace": "apps", "labels": {}}}
-    assert [name for name, _ in matching_webhooks(mesh.store, "CREATE", probe)] == ["istio-revision-tag-default", "istio-sidecar-injector"]
+    assert [name for name, _unused in matching_webhooks(mesh.store, "CREATE", probe)] == ["istio-revision-tag-default", "istio-sidecar-injector"]
     pod = mesh.pod("apps")
     assert [c["name"] for c in pod["spec"]["containers"]] == ["app"]
     assert [c["name"] for c in pod["spec"]["initContainers"]] == ["istio-init", "istio-proxy"]

@@ -84,8 +84,8 @@ def test_invalid_label_selector_expression(expression):
 
 
 def test_label_selector_to_string_round_trips():
-    selector = {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["b", "a"]},
-                                                                   {"key": "x", "operator": "DoesNotExist"}]}
+    expressions = [{"key": "tier", "operator": "In", "values": ["b", "a"]}, {"key": "x", "operator": "DoesNotExist"}]
+    selector = {"matchLabels": {"app": "web"}, "matchExpressions": expressions}
     text = label_selector_to_string(selector)
     assert text == "app=web,tier in (a,b),!x"
     assert matches(parse_label_selector(text), {"app": "web", "tier": "a"})

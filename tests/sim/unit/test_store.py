@@ -309,12 +309,12 @@ def test_watch_delivers_in_order_with_selector_transitions(store):
     back = store.update({**moved, "metadata": {**moved["metadata"], "labels": {"app": "web"}}})
     store.update({**back, "data": {"k": "2"}})
     store.delete("configmaps", "default", "a")
-    events = [watch.next(1) for _ in range(5)]
+    events = [watch.next(1) for _unused in range(5)]
     assert [(t, o["metadata"]["name"]) for t, o in events] == [("ADDED", "a"), ("DELETED", "a"), ("ADDED", "a"),
                                                                ("MODIFIED", "a"), ("DELETED", "a")]
     assert events[1][1]["metadata"]["labels"] == {"app": "web"}
     assert events[1][1]["metadata"]["resourceVersion"] == moved["metadata"]["resourceVersion"]
-    rvs = [int(o["metadata"]["resourceVersion"]) for _, o in events]
+    rvs = [int(o["metadata"]["resourceVersion"]) for _unused, o in events]
     assert rvs == sorted(rvs)
     assert watch.next(0.01) is None
     watch.close()
@@ -327,7 +327,7 @@ def test_watch_from_resource_version_replays_and_old_is_gone():
     for i in range(3):
         store.create(configmap(f"c{i}"))
     watch = store.watch("configmaps", resource_version=start)
-    assert [watch.next(0)[1]["metadata"]["name"] for _ in range(3)] == ["c0", "c1", "c2"]
+    assert [watch.next(0)[1]["metadata"]["name"] for _unused in range(3)] == ["c0", "c1", "c2"]
     for i in range(3, 8):
         store.create(configmap(f"c{i}"))
     with pytest.raises(ApiError) as err:
@@ -385,7 +385,7 @@ def test_service_gets_cluster_ip_and_keeps_it_on_update(store):
 
 def test_list_without_copy_returns_snapshots_that_later_writes_do_not_change(store):
     created = store.create(configmap("a"))
-    snapshot, _ = store.list("configmaps", copy=False)
+    snapshot, _unused = store.list("configmaps", copy=False)
     assert snapshot == store.list("configmaps")[0]
     store.update({**created, "data": {"k": "new"}})
     assert snapshot[0]["data"] == {"k": "v"}

@@ -121,8 +121,8 @@ def native_sidecar_mode(env_value: str | None, tag: str) -> str:
 def split_image(image: str) -> tuple[str, str, str]:
     """``docker.io/istio/pilot:1.28.1`` -> (``docker.io/istio``, ``pilot``, ``1.28.1``); a missing tag is ``""``."""
     image = image.split("@", 1)[0]
-    hub, _, last = image.rpartition("/")
-    name, _, tag = last.partition(":")
+    hub, _unused, last = image.rpartition("/")
+    name, _unused, tag = last.partition(":")
     return hub, name, tag
 
 
@@ -162,7 +162,7 @@ def istiod_from_deployment(store, deployment: dict) -> Istiod:
     revision = _env_value(container, "REVISION") or (meta.get("labels") or {}).get("istio.io/rev") or ""
     if revision == "default":
         revision = ""
-    hub, _, tag = split_image(container.get("image") or "")
+    hub, _unused, tag = split_image(container.get("image") or "")
     values = _injector_values(store, meta.get("namespace", ""), revision)
     global_values = values.get("global") or {}
     pilot_values = values.get("pilot") or {}
@@ -193,7 +193,7 @@ def serving_istiod(store, namespace: str, service_name: str) -> Istiod | None:
     selector = (service.get("spec") or {}).get("selector") or {}
     backends = []
     if selector:
-        deployments, _ = store.list(DEPLOYMENTS, namespace)
+        deployments, _unused = store.list(DEPLOYMENTS, namespace)
         for deployment in deployments:
             pod_labels = (((deployment.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
             if match_label_selector({"matchLabels": selector}, pod_labels):
@@ -211,7 +211,7 @@ def kubelet_versions(store, settings, node_name: str | None = None) -> list[str]
 
     Node objects in the store win; without any, each of ``settings.nodes`` runs ``settings.kubelet_version``.
     """
-    nodes, _ = store.list(NODES)
+    nodes, _unused = store.list(NODES)
     versions = {n["metadata"]["name"]: ((n.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "") for n in nodes}
     if not versions:
         versions = {name: settings.kubelet_version for name in (getattr(settings, "nodes", None) or ["node"])}

@@ -21,7 +21,7 @@ DRY_RUN_SAFE = ("None", "NoneOnDryRun")
 
 
 def _split_resource(resource: str) -> tuple[str, str]:
-    name, _, sub = resource.partition("/")
+    name, _unused, sub = resource.partition("/")
     return name, sub
 
 
@@ -68,7 +68,7 @@ def namespace_labels(store, namespace: str) -> dict:
 
 def matching_webhooks(store, operation: str, pod: dict) -> list[tuple[str, dict]]:
     """(configuration name, webhook) of every webhook the API server would call for this pod, in call order."""
-    configurations, _ = store.list(MUTATING_WEBHOOKS)
+    configurations, _unused = store.list(MUTATING_WEBHOOKS)
     labels_of_namespace = namespace_labels(store, (pod.get("metadata") or {}).get("namespace", ""))
     pod_labels = (pod.get("metadata") or {}).get("labels") or {}
     found = []
@@ -122,7 +122,7 @@ def admit_pod(store, settings, pod: dict, dry_run: bool) -> dict:
     Raises ``ApiError``: 500 InternalError when a ``failurePolicy: Fail`` webhook cannot be called, 400 when a
     webhook denies the pod or has side effects on a dry run.
     """
-    for _, webhook in matching_webhooks(store, "CREATE", pod):
+    for _unused, webhook in matching_webhooks(store, "CREATE", pod):
         if dry_run and webhook.get("sideEffects") not in DRY_RUN_SAFE:
             raise bad_request(f'admission webhook "{webhook.get("name")}" has side effects and does not support dry run')
         try:

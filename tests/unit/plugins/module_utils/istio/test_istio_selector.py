@@ -25,8 +25,9 @@ LABELS = {"app": "web", "tier": "front", "istio.io/rev": "canary"}
     ({"matchExpressions": [{"key": "zone", "operator": "Exists"}]}, False),
     ({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]}, True),
     ({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}, False),
-    ({"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "istio-injection", "operator": "DoesNotExist"},
-                                                           {"key": "istio.io/rev", "operator": "In", "values": ["canary"]}]}, True),
+    ({"matchLabels": {"app": "web"},
+      "matchExpressions": [{"key": "istio-injection", "operator": "DoesNotExist"},
+                           {"key": "istio.io/rev", "operator": "In", "values": ["canary"]}]}, True),
     ({"matchLabels": {"istio.io/deactivated": "never-match"}}, False),
 ])
 def test_matches(selector, expected):

@@ -61,7 +61,7 @@ def test_explicit_options_survive_the_kubeconfig_token_refresh():
     # Context "a" skips TLS verification and has its own token; the options given win, request after request.
     config = build_configuration(params(kubeconfig=KUBECONFIG, api_key="mine", validate_certs=True))
     assert config.refresh_api_key_hook is not None
-    for _ in range(3):
+    for _unused in range(3):
         assert config.auth_settings()["BearerToken"]["value"] == "Bearer mine"
         assert (config.host, config.verify_ssl) == ("https://a.example:6443", True)
 
