@@ -1,0 +1,372 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, meshops.istio contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: revision_tag
+short_description: Point an Istio revision tag at a control plane revision, or remove it, as istioctl tag does
+version_added: 0.1.0
+description:
+  - Like C(istioctl tag set) and C(istioctl tag remove). A revision tag is an alias that namespaces (or pods) name in
+    their C(istio.io/rev) label; moving the tag moves, at their next restart, every workload that uses it, without
+    relabelling.
+  - O(state=present) creates or updates the MutatingWebhookConfiguration C(istio-revision-tag-<tag>) (labels
+    C(istio.io/tag), C(istio.io/rev), C(app=sidecar-injector); webhooks C(rev.namespace.) and C(rev.object.), and
+    for the tag V(default) also C(namespace.) and C(object.)), rendered from the revision's own webhook as istioctl
+    does, so that it calls the revision's injector with its caBundle. For revisions of Istio 1.28 and later it also
+    writes the Service C(istiod-revision-tag-<tag>); for older ones it deletes that Service if present.
+  - For the tag V(default) it also writes C(istiod-default-validator), calling the revision's C(/validate), and
+    deactivates the untagged default webhook C(istio-sidecar-injector) (its selectors never match) so that no pod
+    is injected twice. The default tag is the default revision; it injects C(istio-injection=enabled) namespaces and
+    C(sidecar.istio.io/inject=true) pods, and validates Istio configuration.
+  - O(state=absent) deletes the MutatingWebhookConfigurations, ValidatingWebhookConfigurations and Services labelled
+    C(istio.io/tag=<tag>), and refuses while namespaces or pods still use the tag, unless O(force).
+  - Labels containing C(operator.istio.io) are never written, so that uninstalling a revision does not prune the tag.
+  - Reads with one LIST request per kind (istiod Deployments, both kinds of webhook configurations, the tag's
+    Services, namespaces, and for O(state=absent) the pods labelled with the tag); writes only what changes.
+author:
+  - meshops.istio maintainers (@meshops)
+options:
+  tag:
+    description:
+      - The tag, a DNS-1123 label of at most 43 characters. It may not be the name of an installed revision
+        (V(default) excepted).
+    type: str
+    required: true
+  revision:
+    description:
+      - The revision the tag points at (V(default) for the non-revisioned istiod). It must be installed in
+        O(namespace), with its own MutatingWebhookConfiguration. Required for O(state=present).
+    type: str
+  state:
+    description: V(present) points the tag at O(revision); V(absent) removes the tag.
+    type: str
+    choices: [present, absent]
+    default: present
+  namespace:
+    description: Namespace of the control plane (istiod and the tag's Service).
+    type: str
+    default: istio-system
+  overwrite:
+    description:
+      - Whether an existing tag may be moved to another revision. When false, a tag that points elsewhere makes the
+        module fail. C(istioctl tag set) defaults to false; this module defaults to true, because moving tags is
+        what an upgrade and its rollback do.
+    type: bool
+    default: true
+  require_ready:
+    description:
+      - Refuse to point the tag at a revision whose istiod is not ready. Pods of namespaces on the tag could not be
+        created while the injector they call does not answer (the webhooks fail closed).
+    type: bool
+    default: true
+  force:
+    description: With O(state=absent), remove the tag even though namespaces or pods still use it (they lose
+      injection at their next restart).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - meshops.istio.connection
+  - meshops.istio.attributes
+  - meshops.istio.attributes.check_mode
+  - meshops.istio.attributes.diff_mode
+notes:
+  - Removing the V(default) tag does not reactivate the untagged default webhook; point the tag at a revision
+    instead.
+"""
+
+EXAMPLES = r"""
+- name: Move the prod-stable tag to the new revision
+  meshops.istio.revision_tag:
+    tag: prod-stable
+    revision: 1-29-2
+  register: moved
+
+- name: Make 1-29-2 the default revision (injection for istio-injection=enabled, and config validation)
+  meshops.istio.revision_tag:
+    tag: default
+    revision: 1-29-2
+
+- name: Create a tag only if it does not exist yet, as istioctl tag set does without --overwrite
+  meshops.istio.revision_tag:
+    tag: canary
+    revision: 1-29-2
+    overwrite: false
+
+- name: Remove a tag that namespaces no longer use
+  meshops.istio.revision_tag:
+    tag: canary
+    state: absent
+"""
+
+RETURN = r"""
+msg:
+  description: One-line summary.
+  returned: always
+  type: str
+  sample: "tag prod-stable moved from 1-27-3 to 1-29-2: MutatingWebhookConfiguration/istio-revision-tag-prod-stable updated,
+    Service/istiod-revision-tag-prod-stable created"
+tag:
+  description: The tag.
+  returned: always
+  type: str
+  sample: prod-stable
+revision:
+  description: The revision the tag points at after the call; null when it does not exist.
+  returned: always
+  type: str
+  sample: 1-29-2
+previous_revision:
+  description: The revision the tag pointed at before the call; null when it did not exist.
+  returned: always
+  type: str
+  sample: 1-27-3
+version:
+  description: The Istio version of RV(revision), read from its istiod image; null when unknown or absent.
+  returned: always
+  type: str
+  sample: 1.29.2
+namespaces:
+  description: The namespaces that use the tag (C(istio.io/rev=<tag>); for V(default) also C(istio-injection=enabled)).
+  returned: always
+  type: list
+  elements: str
+  sample: [tagged]
+objects:
+  description: The objects of the tag and what the call did to each.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: Kind of the object.
+      type: str
+      sample: MutatingWebhookConfiguration
+    name:
+      description: Name of the object.
+      type: str
+      sample: istio-revision-tag-prod-stable
+    namespace:
+      description: Namespace of the object; null for cluster-scoped ones.
+      type: str
+      sample: null
+    action:
+      description: V(created), V(updated), V(deactivated), V(deleted) or V(unchanged) (in check mode, what would be done).
+      type: str
+      sample: updated
+"""
+
+from ansible_collections.meshops.istio.plugins.module_utils.istio import labels as L
+from ansible_collections.meshops.istio.plugins.module_utils.istio import revision as rev
+from ansible_collections.meshops.istio.plugins.module_utils.istio import tags
+from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_snapshot import read_control_plane
+
+ARGUMENT_SPEC = {
+    "tag": {"type": "str", "required": True},
+    "revision": {"type": "str"},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "namespace": {"type": "str", "default": L.ISTIO_SYSTEM},
+    "overwrite": {"type": "bool", "default": True},
+    "require_ready": {"type": "bool", "default": True},
+    "force": {"type": "bool", "default": False},
+}
+REQUIRED_IF = [("state", "present", ("revision",))]
+
+
+class Plan:
+    """The writes to make: (action, resource, existing, body) in order."""
+
+    def __init__(self) -> None:
+        self.steps = []
+
+    def put(self, resource: R.Resource, existing: dict | None, desired: dict, action: str = "updated") -> None:
+        """Create ``desired``, or replace ``existing`` with it when it differs; record an unchanged object too."""
+        if existing is None:
+            self.steps.append(("created", resource, None, desired))
+        elif tags.differs(existing, desired):
+            self.steps.append((action, resource, existing, desired))
+        else:
+            self.steps.append(("unchanged", resource, existing, existing))
+
+    def delete(self, resource: R.Resource, existing: dict) -> None:
+        """Delete ``existing``."""
+        self.steps.append(("deleted", resource, existing, None))
+
+    @property
+    def changed(self) -> bool:
+        """Whether any step writes."""
+        return any(step[0] != "unchanged" for step in self.steps)
+
+
+def run(module: MeshModule) -> dict:
+    """Read the control plane and the tag's objects, decide, then write what changes."""
+    params = module.params
+    tag, namespace = params["tag"], params["namespace"]
+    problems = tags.tag_problems(tag)
+    if params["revision"] is not None:
+        problems += rev.revision_problems(params["revision"])
+    if params["state"] == "absent" and params["revision"] is not None:
+        problems.append("revision is an option of state=present; remove it to delete the tag")
+    if problems:
+        raise MeshError("invalid options for tag %s: %s" % (tag, "; ".join(problems)), problems=problems)
+
+    snapshot = read_control_plane(module.api)
+    services = module.api.list(R.SERVICES.path(namespace), label_selector="%s=%s" % (L.TAG, tag))
+    namespaces = _namespaces_using(module.api.list(R.NAMESPACES.path()), tag)
+    current = snapshot.control_plane.tags.get(tag)
+    previous = current.revision if current else None
+    if params["state"] == "absent":
+        plan = _plan_absent(module, snapshot, services, namespaces)
+        after = None
+    else:
+        plan = _plan_present(module, snapshot, services, previous)
+        after = rev.canonical(params["revision"])
+    _execute(module, plan)
+    found = snapshot.control_plane.revisions.get(after) if after else None
+    objects = [{"kind": resource.kind, "name": (body or existing)["metadata"]["name"],
+                "namespace": (body or existing)["metadata"].get("namespace"), "action": action}
+               for action, resource, existing, body in plan.steps]
+    return {
+        "changed": plan.changed,
+        "msg": _message(module, tag, previous, after, objects),
+        "tag": tag,
+        "revision": after,
+        "previous_revision": previous,
+        "version": found.version.release if found and found.version else None,
+        "namespaces": namespaces,
+        "objects": objects,
+        "diff": diff_of(_shown(previous, [o for o in objects if o["action"] not in ("created",)]),
+                        _shown(after, [o for o in objects if o["action"] != "deleted"])),
+    }
+
+
+def _plan_present(module: MeshModule, snapshot, services: list, previous: str | None) -> Plan:
+    params = module.params
+    tag, namespace = params["tag"], params["namespace"]
+    revision = rev.canonical(params["revision"])
+    plane = snapshot.control_plane
+    mutating = snapshot.mutating_webhooks
+    if tag != L.DEFAULT_TAG and (tag in plane.revisions or tags.revision_webhook(mutating, tag)):
+        raise MeshError("cannot create revision tag %s: a control plane revision has the same name; a tag may not hide "
+                        "a revision. Choose another tag name" % tag)
+    found = plane.revisions.get(revision)
+    if found is None:
+        known = ", ".join(sorted(plane.revisions)) or "none"
+        raise MeshError("cannot point tag %s at revision %s: no istiod Deployment of that revision is installed "
+                        "(installed revisions: %s). Install it first (meshops.istio.mesh_control_plane)" % (tag, revision, known))
+    if found.namespace != namespace:
+        raise MeshError("revision %s is installed in namespace %s, not %s: set namespace: %s"
+                        % (revision, found.namespace, namespace, found.namespace))
+    if params["require_ready"] and not found.ready:
+        raise MeshError("cannot point tag %s at revision %s: its istiod %s/%s is not ready (%d of %d replicas); pods "
+                        "using the tag could not be created. Wait for the rollout, or set require_ready: false"
+                        % (tag, revision, found.namespace, found.deployment, found.ready_replicas, found.replicas))
+    own = tags.revision_webhook(mutating, revision)
+    if len(own) != 1:
+        raise MeshError("cannot point tag %s at revision %s: expected one MutatingWebhookConfiguration labelled "
+                        "istio.io/rev=%s without istio.io/tag, found %d (%s); reinstall the revision's control plane"
+                        % (tag, revision, revision, len(own), ", ".join(c["metadata"]["name"] for c in own) or "none"))
+    if previous is not None and previous != revision and not params["overwrite"]:
+        raise MeshError("revision tag %s already exists and points at revision %s; set overwrite: true to move it to %s"
+                        % (tag, previous, revision))
+
+    by_name = {c["metadata"]["name"]: c for c in mutating}
+    plan = Plan()
+    webhook_name = rev.tag_webhook_name(tag, namespace)
+    plan.put(R.MUTATING_WEBHOOKS, by_name.get(webhook_name),
+             tags.render_tag_webhook(tag, revision, own[0], namespace, by_name.get(webhook_name)))
+    if tag == L.DEFAULT_TAG:
+        validator = next((c for c in snapshot.validating_webhooks if c["metadata"]["name"] == L.DEFAULT_VALIDATOR), None)
+        plan.put(R.VALIDATING_WEBHOOKS, validator, tags.render_default_validator(revision, own[0], validator))
+    service = next((s for s in services if s["metadata"]["name"] == rev.tag_service_name(tag)), None)
+    if tags.wants_tag_service(found.version):
+        plan.put(R.SERVICES, service, tags.render_tag_service(tag, revision, namespace, service))
+    elif service is not None:
+        plan.delete(R.SERVICES, service)
+    if tag == L.DEFAULT_TAG:
+        for config in tags.default_injector_webhooks(mutating):
+            plan.put(R.MUTATING_WEBHOOKS, config, tags.deactivated(config), action="deactivated")
+    return plan
+
+
+def _plan_absent(module: MeshModule, snapshot, services: list, namespaces: list) -> Plan:
+    tag = module.params["tag"]
+    plan = Plan()
+    labelled = [(R.MUTATING_WEBHOOKS, c) for c in snapshot.mutating_webhooks]
+    labelled += [(R.VALIDATING_WEBHOOKS, c) for c in snapshot.validating_webhooks]
+    labelled += [(R.SERVICES, s) for s in services]
+    for resource, obj in labelled:
+        if ((obj.get("metadata") or {}).get("labels") or {}).get(L.TAG) == tag:
+            plan.delete(resource, obj)
+    if not plan.steps or module.params["force"]:
+        return plan
+    pods = module.api.list(R.PODS.path(), label_selector="%s=%s" % (L.REV, tag))
+    if namespaces or pods:
+        users = ["namespace %s" % name for name in namespaces]
+        users += ["pod %s/%s" % (p["metadata"].get("namespace"), p["metadata"]["name"]) for p in pods[:10]]
+        if len(pods) > 10:
+            users.append("%d more pods" % (len(pods) - 10))
+        raise MeshError("cannot remove revision tag %s: still in use by %s. Move them to a revision first "
+                        "(meshops.istio.namespace_revision), or set force: true" % (tag, ", ".join(users)),
+                        namespaces=namespaces, pods=len(pods))
+    return plan
+
+
+def _execute(module: MeshModule, plan: Plan) -> None:
+    api, dry_run = module.api, module.dry_run
+    for action, resource, existing, body in plan.steps:
+        if action == "unchanged":
+            continue
+        meta = (body or existing)["metadata"]
+        namespace = meta.get("namespace") if resource.namespaced else None
+        if action == "created":
+            api.create(resource.path(namespace), body, dry_run=dry_run)
+        elif action == "deleted":
+            api.delete(resource.path(namespace, meta["name"]), dry_run=dry_run, missing_ok=True)
+        else:
+            api.replace(resource.path(namespace, meta["name"]), body, dry_run=dry_run)
+
+
+def _namespaces_using(namespaces: list, tag: str) -> list:
+    using = []
+    for namespace in namespaces:
+        ns_labels = (namespace.get("metadata") or {}).get("labels") or {}
+        if ns_labels.get(L.REV) == tag or (tag == L.DEFAULT_TAG and ns_labels.get(L.ISTIO_INJECTION) == L.INJECTION_ENABLED):
+            using.append(namespace["metadata"]["name"])
+    return sorted(using)
+
+
+def _shown(revision: str | None, objects: list) -> dict:
+    return {"revision": revision, "objects": sorted("%s/%s" % (o["kind"], o["name"]) for o in objects)}
+
+
+def _message(module: MeshModule, tag: str, previous: str | None, after: str | None, objects: list) -> str:
+    would = "would be " if module.check_mode else ""
+    if after is None:
+        if not objects:
+            return "tag %s does not exist; nothing to remove" % tag
+        head = "tag %s %sremoved%s" % (tag, would, " (pointed at %s)" % previous if previous else "")
+    elif previous is None:
+        head = "tag %s %screated, pointing at %s" % (tag, would, after)
+    elif previous != after:
+        head = "tag %s %smoved from %s to %s" % (tag, would, previous, after)
+    else:
+        head = "tag %s points at %s" % (tag, after)
+    changes = ["%s/%s %s" % (o["kind"], o["name"], o["action"]) for o in objects if o["action"] != "unchanged"]
+    return head + (": " + ", ".join(changes) if changes else "; nothing to change")
+
+
+def main() -> None:
+    """Run the module."""
+    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, required_if=REQUIRED_IF)
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The upgrade record: schema checks, stage transitions, merging a run's fields into the stored record."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.meshops.istio.plugins.module_utils.istio import record as rec
+
+NOW, LATER = "2026-05-04T10:00:00Z", "2026-05-04T11:00:00Z"
+SOURCE = {"revision": "1-27-3", "version": "1.27.3"}
+TARGET = {"revision": "1-29-2", "version": "1.29.2"}
+
+
+def at(stage, status="in_progress", **fields):
+    """A stored record of the upgrade SOURCE -> TARGET at ``stage``."""
+    return rec.merge(None, dict(fields, source=SOURCE, target=TARGET, stage=stage, status=status), NOW)[0]
+
+
+@pytest.mark.parametrize("fields, problem", [
+    ({"stage": "halfway"}, "stage 'halfway' is not one of preflight, control_plane"),
+    ({"status": "ok"}, "status 'ok' is not one of in_progress, done, failed"),
+    ({"target": "1-29-2"}, "target must be a dict with revision and version"),
+    ({"target": {"revision": "1-29-2", "tag": "x"}}, "target has an unknown key tag"),
+    ({"source": {"revision": "1.27.3"}}, "source.revision '1.27.3' is not a DNS-1123 label"),
+    ({"source": {"version": 1.27}}, "source.version must be a string"),
+    ({"namespaces_before": ["shop"]}, "namespaces_before must be a dict, not list"),
+    ({"gateways_before": {"istio-ingress/gw": "1-27-3"}}, "gateways_before.istio-ingress/gw must be a dict of labels"),
+    ({"tags_before": {"prod": {"rev": "x"}}}, "tags_before.prod must be a revision (string) or null"),
+    ({"waves": "shop"}, "waves must be a list, not str"),
+    ({"operator": 7}, "operator must be a string"),
+    ({"updated": NOW}, "record field updated is kept by the module"),
+    ({"colour": "blue"}, "unknown record field colour"),
+])
+def test_field_problems(fields, problem):
+    problems = rec.field_problems(fields)
+    assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_valid_fields_have_no_problems():
+    assert rec.field_problems({"source": SOURCE, "target": TARGET, "stage": "verify", "status": "failed",
+                               "namespaces_before": {"shop": {"istio.io/rev": None}}, "gateways_before": {"a/b": {}},
+                               "tags_before": {"prod": None, "default": "1-27-3"}, "waves": [["shop"]], "operator": "bob"}) == []
+
+
+@pytest.mark.parametrize("current, new, allowed", [
+    (None, "data_plane", True),
+    ("preflight", "verify", True),
+    ("verify", "preflight", True),           # a re-run of the playbook starts again at preflight
+    ("gateways", "finalized", True),
+    ("data_plane", "rolling_back", True),
+    ("rolling_back", "rolled_back", True),
+    ("rolled_back", "rolling_back", True),    # a rollback may be run again
+    ("finalized", "finalized", True),
+    ("finalized", "rolling_back", False),
+    ("finalized", "verify", False),
+    ("rolled_back", "finalized", False),
+    ("rolled_back", "data_plane", False),
+    ("rolling_back", "data_plane", False),
+    ("rolling_back", "finalized", False),
+    ("verify", "rolled_back", False),
+])
+def test_transitions(current, new, allowed):
+    assert (rec.transition_problem(current, new) is None) is allowed
+
+
+def test_new_record_has_every_field_and_one_history_entry():
+    record, changed = rec.merge(None, {"target": TARGET, "stage": "preflight"}, NOW)
+    assert changed and set(record) == set(rec.empty_record())
+    assert (record["stage"], record["status"], record["started"], record["updated"]) == ("preflight", "in_progress", NOW, NOW)
+    assert record["history"] == [{"stage": "preflight", "time": NOW, "result": "in_progress"}]
+    assert record["source"] == {"revision": None, "version": None} and record["target"] == TARGET
+
+
+def test_before_maps_keep_the_first_value_and_gain_new_keys():
+    stored = at("data_plane", namespaces_before={"shop": {"istio.io/rev": "1-27-3"}}, tags_before={"prod": "1-27-3"})
+    merged, changed = rec.merge(stored, {"namespaces_before": {"shop": {"istio.io/rev": "1-29-2"}, "tagged": {"istio.io/rev": "prod"}},
+                                         "tags_before": {"prod": "1-29-2"}}, LATER)
+    assert changed
+    assert merged["namespaces_before"] == {"shop": {"istio.io/rev": "1-27-3"}, "tagged": {"istio.io/rev": "prod"}}
+    assert merged["tags_before"] == {"prod": "1-27-3"}
+    assert merged["updated"] == LATER and merged["started"] == NOW
+
+
+def test_unchanged_write_keeps_updated_and_history():
+    stored = at("verify", waves=[["shop"]])
+    merged, changed = rec.merge(stored, {"stage": "verify", "status": "in_progress", "waves": [["shop"]], "target": TARGET}, LATER)
+    assert not changed and merged == stored
+
+
+@pytest.mark.parametrize("fields, stage, status, entries", [
+    ({"stage": "gateways"}, "gateways", "in_progress", 2),
+    ({"status": "failed"}, "data_plane", "failed", 2),
+    ({"stage": "finalized"}, "finalized", "done", 2),
+    ({"stage": "rolling_back", "status": "failed"}, "rolling_back", "failed", 2),
+    ({"operator": "bob"}, "data_plane", "in_progress", 1),
+])
+def test_stage_and_status_moves(fields, stage, status, entries):
+    merged, changed = rec.merge(at("data_plane"), fields, LATER)
+    assert changed and (merged["stage"], merged["status"], len(merged["history"])) == (stage, status, entries)
+    assert merged["history"][-1]["result"] == status
+
+
+@pytest.mark.parametrize("stored_stage, fields, fragment", [
+    ("data_plane", {"target": {"revision": "1-30-0"}}, "an upgrade from 1-27-3 (1.27.3) to 1-29-2 (1.29.2) is in progress"),
+    ("verify", {"stage": "rolled_back"}, "rolled_back can only follow rolling_back"),
+    ("finalized", {"stage": "data_plane"}, "cannot record stage data_plane after finalized"),
+    ("rolled_back", {"stage": "verify"}, "the upgrade was rolled back; start a new upgrade"),
+])
+def test_refused_writes(stored_stage, fields, fragment):
+    with pytest.raises(rec.RecordError) as raised:
+        rec.merge(at(stored_stage), fields, LATER)
+    assert fragment in str(raised.value)
+
+
+@pytest.mark.parametrize("stored_stage, fields", [
+    ("finalized", {"stage": "preflight"}),
+    ("rolled_back", {"stage": "preflight", "target": TARGET}),
+    ("rolled_back", {"target": {"revision": "1-30-0"}}),
+])
+def test_closed_record_is_replaced_by_a_new_upgrade(stored_stage, fields):
+    stored = at(stored_stage, namespaces_before={"shop": {"istio.io/rev": "1-27-3"}})
+    merged, changed = rec.merge(stored, fields, LATER)
+    assert changed and merged["namespaces_before"] == {} and merged["started"] == LATER
+
+
+def test_data_round_trip_and_readable_keys():
+    record = at("gateways")
+    data = rec.to_data(record)
+    assert {k: v for k, v in data.items() if k != "record"} == {
+        "stage": "gateways", "status": "in_progress", "source": "1-27-3 (1.27.3)", "target": "1-29-2 (1.29.2)"}
+    assert rec.from_data(data, "ConfigMap x/y") == record
+
+
+@pytest.mark.parametrize("data, fragment", [
+    ({}, "has no data.record"),
+    ({"record": "{not json"}, "holds data.record that is not JSON"),
+    ({"record": json.dumps([1])}, "that is not a JSON object"),
+])
+def test_from_data_rejects_what_is_not_a_record(data, fragment):
+    with pytest.raises(rec.RecordError) as raised:
+        rec.from_data(data, "ConfigMap istio-system/r")
+    assert fragment in str(raised.value) and "ConfigMap istio-system/r" in str(raised.value)
