@@ -6,6 +6,7 @@ import json
 import socket
 
 import pytest
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 
@@ -20,6 +21,17 @@ class ModuleRun:
     def failed(self) -> bool:
         """True when the module called fail_json."""
         return bool(self.result.get("failed"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_module_warnings():
+    """Start every test with no warnings or deprecations left by a module run in an earlier test.
+
+    AnsibleModule keeps them in process-wide registries; in-process runs in one pytest worker would
+    otherwise report the warnings of modules run before them.
+    """
+    ansible_warnings._global_warnings.clear()  # pylint: disable=protected-access
+    ansible_warnings._global_deprecations.clear()  # pylint: disable=protected-access
 
 
 @pytest.fixture
