@@ -46,6 +46,16 @@ class Response:
         return cls(status, (text + "\n").encode())
 
     @classmethod
+    def json_list(cls, status: int, envelope: dict, items: list[bytes]) -> Response:
+        """A JSON list response from its envelope (kind, apiVersion, metadata) and its items already encoded.
+
+        The body is the one ``Response.json`` gives for ``{**envelope, "items": [...]}``, without encoding the
+        items again.
+        """
+        head = json.dumps(envelope, separators=(",", ":"))[:-1].encode()  # without the closing brace
+        return cls(status, b"".join((head, b',"items":[', b",".join(items), b"]}\n")))
+
+    @classmethod
     def error(cls, exc: errors.ApiError) -> Response:
         """A ``Status`` response for an API error (429 adds ``Retry-After``)."""
         response = cls.json(exc.code, exc.status())

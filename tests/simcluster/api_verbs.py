@@ -94,9 +94,10 @@ class ResourceVerbs:
 
     # ----------------------------------------------------------------------------------------- output
 
-    def _outward(self, rt, obj: dict) -> dict:
-        obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
-        return obj
+    @staticmethod
+    def _outward(rt, obj: dict) -> dict:
+        """``obj`` as served under ``rt``'s version; a new top-level dict, so a stored object can be passed."""
+        return {**obj, "apiVersion": rt.api_version, "kind": rt.kind}
 
     def _render_object(self, request, rt, obj: dict, subresource: str = "") -> dict:
         if subresource == "scale":
@@ -120,14 +121,19 @@ class ResourceVerbs:
     def _list(self, request, info, rt):
         query = request.query
         limit = int(query["limit"]) if query.get("limit", "").isdigit() and int(query["limit"]) > 0 else None
+        # The stored objects themselves (no copies): every path below only reads and serializes them.
         result = self.store.list(rt.key, info.namespace or None, query.get("labelSelector"), query.get("fieldSelector"),
-                                 limit=limit, continue_after=query.get("continue") or None)
-        items = [self._outward(rt, obj) for obj in result.items]
+                                 limit=limit, continue_after=query.get("continue") or None, copy=False)
         list_meta = {"resourceVersion": result.resource_version}
         if result.continue_token:
             list_meta["continue"] = result.continue_token
             if result.remaining_item_count is not None:
                 list_meta["remainingItemCount"] = result.remaining_item_count
+        if not (wants_table(request) or wants_partial_metadata(request) or query.get("pretty") == "true"):
+            envelope = {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": list_meta}
+            return Response.json_list(200, envelope, [self.store.serialized(rt.key, obj, rt.api_version, rt.kind)
+                                                      for obj in result.items])
+        items = [self._outward(rt, obj) for obj in result.items]
         if wants_table(request):
             return 200, api_table.table(rt.key, items, query.get("includeObject", "Metadata"), list_meta)
         if wants_partial_metadata(request):

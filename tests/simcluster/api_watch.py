@@ -76,10 +76,13 @@ def _events(store, watch, rt, outward, table, include, initial, initial_bookmark
         floor = 0
         if initial:
             namespace, label, field = selection
-            listed = store.list(rt.key, namespace, label, field)
+            listed = store.list(rt.key, namespace, label, field, copy=False)  # stored objects: only serialized
             floor = int(listed.resource_version)
             for obj in listed.items:
-                yield render("ADDED", obj)
+                if table:
+                    yield render("ADDED", obj)
+                else:
+                    yield b'{"type":"ADDED","object":%s}\n' % store.serialized(rt.key, obj, rt.api_version, rt.kind)
             if initial_bookmark:
                 yield bookmark(floor, initial_end=True)
         last_rv = floor

@@ -38,10 +38,36 @@ def clone(value):
     """Copy a JSON document (dicts, lists, scalars); faster than ``copy.deepcopy`` for API objects."""
     kind = type(value)
     if kind is dict:
-        return {k: clone(v) for k, v in value.items()}
+        return _clone_dict(value)
     if kind is list:
-        return [clone(v) for v in value]
+        return _clone_list(value)
     return value
+
+
+# The two helpers recurse only into containers: scalars (most values) are copied without a function call.
+
+def _clone_dict(source: dict) -> dict:
+    copy = {}
+    for key, value in source.items():
+        kind = type(value)
+        if kind is dict:
+            value = _clone_dict(value)
+        elif kind is list:
+            value = _clone_list(value)
+        copy[key] = value
+    return copy
+
+
+def _clone_list(source: list) -> list:
+    copy = []
+    for value in source:
+        kind = type(value)
+        if kind is dict:
+            value = _clone_dict(value)
+        elif kind is list:
+            value = _clone_list(value)
+        copy.append(value)
+    return copy
 
 
 # ------------------------------------------------------------------------------------------------ JSON patch
@@ -233,7 +259,7 @@ def fields_v1_to_paths(fields: dict, prefix: tuple = ()) -> set[tuple]:
         if name == ".":
             paths.add(prefix)
             continue
-        kind, _, rest = name.partition(":")
+        kind, _colon, rest = name.partition(":")
         path = prefix + ((kind, rest),)
         if child:
             paths.update(fields_v1_to_paths(child, path))
@@ -353,7 +379,7 @@ def server_side_apply(live: dict | None, applied: dict, field_manager: str, forc
         raise _conflict_error(live, conflicts)
 
     result = _apply_merge(clone(live), applied)
-    owned_by_others = set().union(*(paths for _, paths in others)) if others else set()
+    owned_by_others = set().union(*(paths for _entry, paths in others)) if others else set()
     removed = previous - applied_paths - owned_by_others
     for path in sorted(removed):
         if not any(path[:depth] in removed for depth in range(1, len(path))):

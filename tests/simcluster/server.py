@@ -112,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
+        scheme, _space, token = header.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.server.sim.token.encode())
 
     @staticmethod
@@ -172,11 +172,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self._stream(response.stream)
             return
-        body = b"" if self.command == "HEAD" else response.body
         self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
+        # Headers and body in one write: one TLS flight instead of a small record and then the body.
+        self._headers_buffer.append(b"\r\n")
+        head = b"".join(self._headers_buffer)
+        self._headers_buffer.clear()
+        self.wfile.write(head if self.command == "HEAD" else head + response.body)
 
     def _stream(self, chunks) -> None:
         try:
@@ -199,7 +200,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _client_gone(self) -> bool:
         """During a watch the client sends nothing: a readable socket means it closed (or broke) the connection."""
         try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
+            readable = select.select([self.connection], [], [], 0)[0]
         except (OSError, ValueError):
             return True
         return bool(readable)

@@ -188,6 +188,7 @@ class Store:
         self._objects: dict[str, dict[str, dict[str, dict]]] = {}   # key -> namespace -> name -> obj
         self._index: dict[str, list[tuple[str, str]]] = {}          # key -> sorted (namespace, name)
         self._owned: dict[str, set[tuple[str, str, str]]] = {}      # owner uid -> {(key, namespace, name)}
+        self._serialized: dict[tuple[str, str, str], tuple[dict, str, bytes]] = {}  # (key, ns, name) -> (obj, apiVersion, JSON)
         self._history: deque[_Record] = deque(maxlen=history_size)
         self._history_floor = 0                                     # events with rv <= floor are gone
         self._watches: list[Watch] = []
@@ -199,7 +200,10 @@ class Store:
     # ----------------------------------------------------------------------------------------- registration
 
     def add_admission_hook(self, fn) -> None:
-        """Run ``fn(operation, key, obj, old, dry_run) -> obj`` on every create and update (``"CREATE"``/``"UPDATE"``)."""
+        """Run ``fn(operation, key, obj, old, dry_run) -> obj`` on every create and update (``"CREATE"``/``"UPDATE"``).
+
+        ``obj`` may be changed and returned; ``old`` (None on create) is one copy shared by every hook: read it only.
+        """
         with self._lock:
             self._hooks.append(fn)
 
@@ -272,6 +276,23 @@ class Store:
                 items.append(clone(obj) if copy else obj)
                 last = (ns, name)
         return ListResult(items, str(rv), token, remaining)
+
+    def serialized(self, key: str, obj: dict, api_version: str, kind: str) -> bytes:
+        """Compact JSON of a stored object (from ``list(..., copy=False)``) served as ``api_version`` and ``kind``.
+
+        The text is kept until the object changes (stored objects are replaced, never modified in place), so
+        listing the same objects again costs no encoding. The caller must not change ``obj``.
+        """
+        meta = obj["metadata"]
+        slot = (key, meta.get("namespace") or "", meta["name"])
+        cached = self._serialized.get(slot)
+        if cached is not None and cached[0] is obj and cached[1] == api_version:
+            return cached[2]
+        text = json.dumps({**obj, "apiVersion": api_version, "kind": kind}, separators=(",", ":")).encode()
+        with self._lock:
+            if self._objects.get(key, {}).get(slot[1], {}).get(slot[2]) is obj:  # still stored: worth keeping
+                self._serialized[slot] = (obj, api_version, text)
+        return text
 
     def dump(self) -> dict[str, list[dict]]:
         """Every object grouped by key (keys sorted; objects by namespace then name)."""
@@ -357,7 +378,10 @@ class Store:
         returns the stored object without a new resourceVersion. Emptying the finalizers of an object that is
         being deleted removes it.
         """
-        obj = clone(obj)
+        if subresource == "status":  # only the type, metadata and status are read: copy no more than those
+            obj = {field: clone(value) for field, value in obj.items() if field in ("apiVersion", "kind", "metadata", "status")}
+        else:
+            obj = clone(obj)
         if subresource == "scale" and obj.get("kind") == "Scale":
             if not key:
                 raise errors.bad_request("a Scale update needs the resource key of its target (update(..., key=...))")
@@ -376,14 +400,15 @@ class Store:
             wanted_rv = meta.get("resourceVersion")
             if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:
                 raise errors.conflict(rt, name)
-            if subresource in ("status", "scale"):
+            if subresource == "status":
+                # Stored objects are never changed in place, so the new one may share everything but its
+                # metadata (written below) and its status (the caller's, copied above) with the old one.
+                new = {**old, "metadata": clone(old["metadata"]), "status": obj.get("status")}
+                if new["status"] is None:
+                    new.pop("status")
+            elif subresource == "scale":
                 new = clone(old)
-                if subresource == "status":
-                    new["status"] = obj.get("status")
-                    if new["status"] is None:
-                        new.pop("status")
-                else:
-                    _set_replicas(rt, new, (obj.get("spec") or {}).get("replicas"))
+                _set_replicas(rt, new, (obj.get("spec") or {}).get("replicas"))
             elif subresource:
                 raise errors.ApiError(404, "NotFound", f"the server could not find the requested resource ({key}/{subresource})")
             else:
@@ -392,8 +417,9 @@ class Store:
                 self._keep_system_metadata(rt, new, old)
                 prepare_update(key, new, old)
                 apply_defaults(key, new)
+                old_view = clone(old) if self._hooks else old  # one copy for every hook: they must not change it
                 for hook in list(self._hooks):
-                    new = hook("UPDATE", key, new, clone(old), dry_run) or new
+                    new = hook("UPDATE", key, new, old_view, dry_run) or new
                 self._validate(rt, new)
                 self._check_immutable(rt, new, old)
             if field_manager and subresource is None:
@@ -454,6 +480,8 @@ class Store:
         With ``create_namespaces``, a missing namespace is created first; otherwise it is a 404.
         """
         count = 0
+        now = now_rfc3339()
+        namespaces = self._type("namespaces")
         with self._lock:
             for source in objs:
                 if not source:
@@ -461,10 +489,9 @@ class Store:
                 obj = clone(source)
                 rt = self._type_of(obj)
                 meta = self._prepare_metadata(rt, obj, default_namespace="default")
-                if meta.get("namespace") and create_namespaces and self._find(self._type("namespaces"), "", meta["namespace"]) is None:
-                    self._load_one(self._type("namespaces"), {"apiVersion": "v1", "kind": "Namespace",
-                                                              "metadata": {"name": meta["namespace"]}})
-                self._load_one(rt, obj)
+                if meta.get("namespace") and create_namespaces and self._find(namespaces, "", meta["namespace"]) is None:
+                    self._load_one(namespaces, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": meta["namespace"]}}, now)
+                self._load_one(rt, obj, now)
                 count += 1
         self._drain()
         return count
@@ -472,7 +499,7 @@ class Store:
     def reset(self) -> None:
         """Forget every object and CRD (subscribers and admission hooks stay); open watches expire (410)."""
         with self._lock:
-            self._objects, self._index, self._owned = {}, {}, {}
+            self._objects, self._index, self._owned, self._serialized = {}, {}, {}, {}
             self._history.clear()
             self._history_floor = self._rv
             for rt in self.registry.all():
@@ -539,8 +566,8 @@ class Store:
         if meta.get("name") or not meta.get("generateName"):
             return
         prefix = meta["generateName"][:58]
-        for _ in range(10):
-            name = prefix + "".join(random.choice(_NAME_CHARS) for _ in range(5))
+        for _attempt in range(10):
+            name = prefix + "".join(random.choices(_NAME_CHARS, k=5))
             if self._find(rt, meta.get("namespace", ""), name) is None:
                 meta["name"] = name
                 return
@@ -603,7 +630,7 @@ class Store:
             else:
                 new.pop("status", None)
 
-    def _load_one(self, rt: ResourceType, obj: dict) -> None:
+    def _load_one(self, rt: ResourceType, obj: dict, now: str) -> None:
         meta = obj["metadata"]
         if not meta.get("name"):
             raise errors.invalid(rt, "", [errors.invalid_cause("metadata.name", "", "name is required", "FieldValueRequired")])
@@ -611,8 +638,10 @@ class Store:
         if rt.namespaced and self._find(self._type("namespaces"), "", meta["namespace"]) is None:
             raise errors.namespace_not_found(meta["namespace"])
         old = self._find(rt, meta.get("namespace", ""), meta["name"])
-        meta.setdefault("uid", old["metadata"]["uid"] if old else str(uuid.uuid4()))
-        meta.setdefault("creationTimestamp", old["metadata"]["creationTimestamp"] if old else now_rfc3339())
+        if "uid" not in meta:
+            meta["uid"] = old["metadata"]["uid"] if old else str(uuid.uuid4())
+        if "creationTimestamp" not in meta:
+            meta["creationTimestamp"] = old["metadata"]["creationTimestamp"] if old else now
         if (rt.key in _GENERATION_KEYS or rt.custom) and "generation" not in meta:
             meta["generation"] = 1
         self._commit("MODIFIED" if old else "ADDED", rt.key, obj, old)
@@ -660,6 +689,7 @@ class Store:
         meta = obj["metadata"]
         meta["resourceVersion"] = str(self._rv)
         namespace, name = meta.get("namespace") or "", meta["name"]
+        self._serialized.pop((key, namespace, name), None)
         bucket = self._objects.setdefault(key, {})
         index = self._index.setdefault(key, [])
         if old is not None:

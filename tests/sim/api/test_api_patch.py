@@ -28,7 +28,7 @@ def _containers(sim) -> list:
 def test_json_patch(sim, raw):
     sim.load([DEPLOYMENT])
     status, _unused, body = _patch(raw, "application/json-patch+json",
-                             [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "app:2"}])
+                                   [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "app:2"}])
     assert status == 200 and body["kind"] == "Deployment"
     assert [c["image"] for c in _containers(sim)] == ["app:2", "side:1"]
     status, _unused, body = _patch(raw, "application/json-patch+json", [{"op": "test", "path": "/spec/replicas", "value": 9}])
@@ -37,8 +37,8 @@ def test_json_patch(sim, raw):
 
 def test_merge_patch_replaces_lists(sim, raw):
     sim.load([DEPLOYMENT])
-    status, _unused, _unused = _patch(raw, "application/merge-patch+json",
-                          {"metadata": {"labels": {"team": "a"}}, "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:3"}]}}}})
+    patch = {"metadata": {"labels": {"team": "a"}}, "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:3"}]}}}}
+    status, _unused, _unused = _patch(raw, "application/merge-patch+json", patch)
     assert status == 200
     assert [c["name"] for c in _containers(sim)] == ["app"]
     assert sim.store.get("apps/deployments", "default", "web")["metadata"]["labels"] == {"team": "a"}
@@ -47,7 +47,7 @@ def test_merge_patch_replaces_lists(sim, raw):
 def test_strategic_merge_patch_merges_containers_by_name(sim, raw):
     sim.load([DEPLOYMENT])
     status, _unused, _unused = _patch(raw, "application/strategic-merge-patch+json",
-                          {"spec": {"template": {"spec": {"containers": [{"name": "side", "image": "side:2"}]}}}})
+                                      {"spec": {"template": {"spec": {"containers": [{"name": "side", "image": "side:2"}]}}}})
     assert status == 200
     assert [(c["name"], c["image"]) for c in _containers(sim)] == [("app", "app:1"), ("side", "side:2")]
 
@@ -90,7 +90,7 @@ def test_server_side_apply_conflict_and_force(sim, raw):
 def test_server_side_apply_yaml_body_and_dry_run(sim, raw):
     manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n  namespace: default\ndata:\n  a: '1'\n"
     status, _unused, body = raw("PATCH", "/api/v1/namespaces/default/configmaps/cfg?fieldManager=me&dryRun=All", manifest,
-                          headers={"Content-Type": "application/apply-patch+yaml"})
+                                headers={"Content-Type": "application/apply-patch+yaml"})
     assert status == 201 and body["data"] == {"a": "1"}
     assert sim.store.get("configmaps", "default", "cfg") is None
     assert sim.requests[-1].dry_run and sim.writes() == []

@@ -49,7 +49,7 @@ def test_daemonset_rolling_update_keeps_within_max_unavailable(slow_inproc):
     sim.update(DS, "agent", restart)
     sim.settle()
     nodes = set(sim.settings.nodes)
-    for _, _, _, pods in log.replay():
+    for _unused, _unused, _unused, pods in log.replay():
         ready_nodes = {pod["spec"].get("nodeName") for pod in pods.values() if is_ready(pod)}
         assert len(nodes - ready_nodes) <= 1
     ds = sim.get(DS, "agent")
@@ -73,7 +73,7 @@ def test_job_runs_its_pods_to_completion(slow_inproc):
     sim.settle()
 
     most_active = 0
-    for _, _, _, pods in log.replay():
+    for _unused, _unused, _unused, pods in log.replay():
         most_active = max(most_active, sum(1 for pod in pods.values() if pod["status"]["phase"] in ("Pending", "Running")))
     assert most_active == 2
     stored = sim.get(JOB, "migrate")

@@ -145,7 +145,7 @@ def test_recreate_stops_old_pods_before_new_ones_start(slow_inproc):
     sim.update(DEPLOY, "web", restart)
     sim.settle()
 
-    for _, _, _, pods in log.replay():
+    for _unused, _unused, _unused, pods in log.replay():
         assert len({pod["metadata"]["labels"]["pod-template-hash"] for pod in pods.values()}) <= 1
     old, new = owned_replicasets(sim, "web")
     assert old["spec"]["replicas"] == 0 and new["status"]["readyReplicas"] == 3

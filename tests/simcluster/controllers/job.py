@@ -37,7 +37,7 @@ class JobController:
         if not finished and not done:
             parallelism = 0 if spec.get("suspend") else int(spec.get("parallelism", 1) or 0)
             wanted = parallelism if completions is None else min(parallelism, int(completions) - succeeded)
-            for _ in range(wanted - len(active)):
+            for _unused in range(wanted - len(active)):
                 create_pod(manager, job, self._new_pod(job), COMPONENT)
             for pod in sorted(active, key=deletion_order)[: max(len(active) - wanted, 0)]:
                 manager.delete("pods", namespace, pod["metadata"]["name"])

@@ -87,7 +87,7 @@ class ControllerManager:
         if self._thread is not None:
             return
         for key in WATCHED_KEYS:
-            items, _ = self.store.list(key)
+            items, _unused = self.store.list(key)
             for obj in items:
                 self._on_event("ADDED", key, obj)
         self._stopping = False
@@ -197,7 +197,7 @@ class ControllerManager:
 
     def _fire_due_timers(self, now: float) -> None:
         while self._timers and self._timers[0][0] <= now:
-            due, _, item = heapq.heappop(self._timers)
+            due, _unused, item = heapq.heappop(self._timers)
             scheduled = self._scheduled.get(item)
             if scheduled is None or scheduled[0] != due:
                 continue

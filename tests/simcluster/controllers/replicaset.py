@@ -49,7 +49,7 @@ class ReplicaSetController:
         manager = self._manager
         diff = len(active) - replicas_of(rs)
         template = (rs.get("spec") or {}).get("template") or {}
-        for _ in range(-diff):
+        for _unused in range(-diff):
             try:
                 manager.create(new_pod(template, rs))
             except ApiError as error:
