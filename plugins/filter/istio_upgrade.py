@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, meshops.istio contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for the upgrade role and playbooks: Istio's version rules (module_utils/istio/version.py) and the record's shapes."""
+
+from __future__ import annotations
+
+from ansible_collections.meshops.istio.plugins.module_utils.istio.version import (
+    compare,
+    parse_version,
+    upgrade_problems,
+)
+
+
+def istio_upgrade_problems(source_version, target_version) -> list:
+    """Why a canary upgrade from ``source_version`` to ``target_version`` is refused; an empty list when it is allowed.
+
+    The target must be a version, newer than the source, and within the minor versions a canary upgrade may jump.
+    An unknown source version (an istiod image without a version tag) is not checked.
+    """
+    target = parse_version(target_version)
+    if target is None:
+        return ["istio_target_version %r is not an Istio version: give it as 1.29.2" % (target_version,)]
+    source = parse_version(source_version)
+    if source is None:
+        return []
+    if compare(target, source) <= 0:
+        return ["the target %s is not newer than the running %s: an upgrade only moves forward; to go back before "
+                "finalize, run playbooks/rollback.yml" % (target.release, source.release)]
+    return upgrade_problems(source, target, canary=True)
+
+
+def istio_revision_of(version) -> str:
+    """The revision name the collection derives from a version: ``1.29.2`` -> ``1-29-2`` (dots are invalid in revisions)."""
+    parsed = parse_version(version)
+    text = parsed.release if parsed is not None else str(version or "")
+    return text.replace(".", "-").lower()
+
+
+def istio_gateways_before(gateways) -> dict:
+    """The upgrade record's ``gateways_before`` from gateway_revision's ``gateways``: ``ns/name`` -> its pod labels.
+
+    Only the pod template's ``istio.io/rev`` label is kept (absent when the gateway had none).
+    """
+    before = {}
+    for gateway in gateways or []:
+        label = gateway.get("label_before")
+        before["%s/%s" % (gateway["namespace"], gateway["name"])] = {"istio.io/rev": label} if label else {}
+    return before
+
+
+class FilterModule:
+    """Version filters for the upgrade playbooks."""
+
+    def filters(self) -> dict:
+        """Map filter names to functions."""
+        return {
+            "istio_upgrade_problems": istio_upgrade_problems,
+            "istio_revision_of": istio_revision_of,
+            "istio_gateways_before": istio_gateways_before,
+        }

@@ -1,0 +1,111 @@
+"""Helpers for the playbook tests: the sample mesh, the target's manifest, and ansible-playbook runs against the sim."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.meshops.istio.plugins.modules import mesh_control_plane
+
+from tests.simcluster.fixtures import controlplane, mesh
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+SOURCE, SOURCE_VERSION = "1-27-3", "1.27.3"
+TARGET, TARGET_VERSION = "1-28-1", "1.28.1"
+RECAP = re.compile(r"^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
+
+
+def write_yaml(path, objects: list[dict]) -> str:
+    """Write ``objects`` as multi-document YAML; return the path."""
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump_all(objects, handle)
+    return str(path)
+
+
+class PlaybookRun:
+    """The outcome of one ansible-playbook run: return code, output and the PLAY RECAP counts."""
+
+    def __init__(self, completed: subprocess.CompletedProcess) -> None:
+        self.rc = completed.returncode
+        self.output = completed.stdout + completed.stderr
+        match = RECAP.search(completed.stdout)
+        self.changed = int(match.group(2)) if match else None
+        self.failed = int(match.group(4)) if match else None
+
+    def __repr__(self) -> str:
+        return self.output
+
+
+def source_installed_with_manifest(sim, kubeconfig: str) -> None:
+    """Apply the source revision's objects with mesh_control_plane (installer manifest), as Ansible runs it in-process.
+
+    The sample mesh is loaded without an installer's record; finalize removes the source with the installer that
+    recorded it, so the record (ConfigMap meshops-istio-manifest-<source>) must exist.
+    """
+    args = {"revision": SOURCE, "version": SOURCE_VERSION, "manifest_content": controlplane.render(SOURCE, SOURCE_VERSION),
+            "kubeconfig": kubeconfig, "_ansible_check_mode": False, "_ansible_diff": False}
+    with patch_module_args(args), pytest.raises(SystemExit) as exited:
+        mesh_control_plane.main()
+    assert not exited.value.code, "installing the source revision's record failed"
+    sim.settle(20)
+
+
+def state(sim) -> dict:
+    """What the upgrade changes: namespace injection labels, tags, the gateway's label, sidecar revisions, the record."""
+    namespaces = sim.store.list("namespaces")[0]
+    tags = sim.store.list("admissionregistration.k8s.io/mutatingwebhookconfigurations", label_selector="istio.io/tag")[0]
+    pods = sim.store.list("pods")[0]
+    gateway = sim.store.get("apps/deployments", mesh.INGRESS_NAMESPACE, "istio-ingressgateway")
+    record = sim.store.get("configmaps", "istio-system", "meshops-istio-upgrade")
+    sidecars = {}
+    for pod in pods:
+        status = (pod["metadata"].get("annotations") or {}).get("sidecar.istio.io/status")
+        if status and pod.get("status", {}).get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp"):
+            sidecars.setdefault(pod["metadata"]["namespace"], set()).add(json.loads(status)["revision"])
+    return {
+        "labels": {ns["metadata"]["name"]: {k: v for k, v in (ns["metadata"].get("labels") or {}).items()
+                                            if k in ("istio-injection", "istio.io/rev")} for ns in namespaces},
+        "tags": {t["metadata"]["labels"]["istio.io/tag"]: t["metadata"]["labels"]["istio.io/rev"] for t in tags},
+        "gateway": gateway["spec"]["template"]["metadata"]["labels"].get("istio.io/rev"),
+        "sidecars": sidecars,
+        "istiods": sorted(d["metadata"]["name"] for d in sim.store.list("apps/deployments", "istio-system")[0]),
+        "stage": (record or {}).get("data", {}).get("stage"),
+    }
+
+
+@pytest.fixture
+def sample_mesh(sim):
+    """The sample mesh on the source revision, settled."""
+    sim.load(mesh.sample(SOURCE, SOURCE_VERSION))
+    sim.settle(20)
+    return sim
+
+
+@pytest.fixture
+def run_playbook(sim_kubeconfig, tmp_path):
+    """Run playbooks/<name>.yml with the manifest installer for the target and ``extra`` variables."""
+    target_manifest = write_yaml(tmp_path / "target.yaml", controlplane.render(TARGET, TARGET_VERSION))
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+               ANSIBLE_NOCOLOR="true", ANSIBLE_FORCE_COLOR="false")
+
+    def run(name: str, *args: str, **extra) -> PlaybookRun:
+        variables = {"istio_target_version": TARGET_VERSION, "istio_manifests": [target_manifest],
+                     "istio_k8s_auth": {"kubeconfig": sim_kubeconfig},
+                     "istio_gateways": [{"name": "istio-ingressgateway", "namespace": mesh.INGRESS_NAMESPACE}],
+                     "istio_restart_wait_timeout": 60, "istio_restart_poll_interval": 0.2, "istio_restart_batch_size": 20,
+                     "istio_gateway_wait_timeout": 60}
+        variables.update(extra)
+        command = [ANSIBLE_PLAYBOOK, os.path.join(REPO_ROOT, "playbooks", name + ".yml"), "-e", json.dumps(variables), *args]
+        completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+        return PlaybookRun(completed)
+
+    return run
