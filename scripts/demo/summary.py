@@ -1,10 +1,11 @@
-"""Print what ``meshops.istio.mesh_info`` returned (saved as JSON by scripts/demo/mesh_info.yml) as readable tables.
+"""Print the demo's audit (saved as JSON by scripts/demo/audit.yml: mesh_info and sidecar_audit) as readable tables.
 
-Usage: python scripts/demo/summary.py MESH_INFO.json
+Usage: python scripts/demo/summary.py TITLE AUDIT.json
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import sys
 
@@ -21,39 +22,58 @@ def text(value: object) -> str:
     return "-" if value is None else str(value)
 
 
-def summary(result: dict) -> str:
-    """Return the summary of one mesh_info result."""
-    revisions = [[r["name"], text(r.get("version")), f"{r.get('ready_replicas', 0)}/{r.get('replicas', 0)}",
-                  "yes" if r.get("ready") else "no", r["deployment"]] for r in result.get("revisions", [])]
-    tags = [[t["name"], t["revision"], t["configuration"]] for t in result.get("tags", [])]
-    namespaces = [[n["name"], text(n.get("istio_injection")), text(n.get("rev_label")), n["injection"],
-                   text(n.get("revision")), text(n.get("tag"))] for n in result.get("namespaces", [])]
+def sidecar(pod: dict) -> str:
+    """The sidecar of one audited pod as ``revision (version)``, or ``no sidecar``."""
+    if not pod.get("sidecar"):
+        return "no sidecar"
+    return f"{text(pod.get('revision'))} ({text(pod.get('version'))})"
+
+
+def namespace_rows(mesh: dict, audit: dict) -> list[list[str]]:
+    """One row per namespace: its labels' meaning, the revision a new pod gets, and its pods per sidecar."""
+    pods = collections.defaultdict(collections.Counter)
+    for pod in audit.get("pods", []):
+        pods[pod["namespace"]][sidecar(pod)] += 1
+    rows = []
+    for namespace in mesh.get("namespaces", []):
+        name = namespace["name"]
+        via = f" via tag {namespace['tag']}" if namespace.get("tag") else ""
+        counts = pods.get(name, collections.Counter())
+        described = ", ".join(f"{count} x {kind}" for kind, count in sorted(counts.items())) or "no pods"
+        rows.append([name, namespace.get("injection", "-"), text(namespace.get("revision")) + via, str(sum(counts.values())), described])
+    return rows
+
+
+def summary(title: str, result: dict) -> str:
+    """Return the tables of one audit: revisions, tags, pods per sidecar, and namespaces."""
+    mesh, audit = result["mesh"], result["audit"]
+    revisions = [[r["name"], text(r.get("version")), f"{r.get('ready_replicas', 0)}/{r.get('replicas', 0)}"] for r in mesh.get("revisions", [])]
+    tags = [[t["name"], t["revision"]] for t in mesh.get("tags", [])]
+    by_sidecar = collections.Counter(sidecar(pod) for pod in audit.get("pods", []))
     parts = [
-        f"mesh_info: {result.get('msg', '')}",
+        f"==== {title}",
+        f"default revision: {text(mesh.get('default_revision'))}; default validator: {text(mesh.get('default_validator_revision'))}",
+        "control plane revisions:",
+        table(["REVISION", "VERSION", "READY"], revisions) if revisions else "    (none)",
+        "revision tags:",
+        table(["TAG", "REVISION"], tags) if tags else "    (none)",
+        "pods per sidecar:",
+        table(["SIDECAR REVISION (VERSION)", "PODS"], [[kind, str(count)] for kind, count in sorted(by_sidecar.items())]),
+        "namespaces:",
+        table(["NAMESPACE", "INJECTION", "NEW PODS GET", "PODS", "SIDECARS"], namespace_rows(mesh, audit)),
         "",
-        f"default revision: {text(result.get('default_revision'))} (from {text(result.get('default_revision_source'))}); "
-        f"default validator: {text(result.get('default_validator_revision'))}",
-        "",
-        "revisions:",
-        table(["REVISION", "VERSION", "READY", "ROLLED OUT", "DEPLOYMENT"], revisions) if revisions else "    (none)",
-        "",
-        "tags:",
-        table(["TAG", "REVISION", "WEBHOOK CONFIGURATION"], tags) if tags else "    (none)",
-        "",
-        "namespaces (which revision injects a new pod):",
-        table(["NAMESPACE", "istio-injection", "istio.io/rev", "MEANING", "REVISION", "VIA TAG"], namespaces) if namespaces else "    (none)",
     ]
     return "\n".join(parts)
 
 
 def main(argv: list[str]) -> int:
     """Print the summary of the JSON file named in ``argv``; return the exit code."""
-    if len(argv) != 1:
-        sys.stderr.write("usage: summary.py MESH_INFO.json\n")
+    if len(argv) != 2:
+        sys.stderr.write("usage: summary.py TITLE AUDIT.json\n")
         return 2
-    with open(argv[0], encoding="utf-8") as handle:
+    with open(argv[1], encoding="utf-8") as handle:
         result = json.load(handle)
-    sys.stdout.write(summary(result) + "\n")
+    sys.stdout.write(summary(argv[0], result) + "\n")
     return 0
 
 

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Shared by scripts/demo/run.sh and rollback.sh (sourced, from the repository root): start the simulated cluster
+# with the sample mesh on the source version, prepare the target's manifest, audit, run the collection's playbooks,
+# and stop the cluster on exit.
+root=$PWD
+python="$root/.venv/bin/python"
+export PATH="$root/.venv/bin:$root/.tools/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections"
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+SOURCE_REVISION=1-27-3
+SOURCE_VERSION=1.27.3
+TARGET_REVISION=1-28-1
+TARGET_VERSION=1.28.1
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/meshops-demo.XXXXXX")
+sim_pid=""
+
+cleanup() {
+    if [ -n "$sim_pid" ]; then
+        kill "$sim_pid" 2>/dev/null || true
+        wait "$sim_pid" 2>/dev/null || true
+    fi
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+# start_sim: the sample mesh on the source version and the target's control plane manifest
+start_sim() {
+    echo "==> starting the simulated cluster with the sample mesh on Istio ${SOURCE_VERSION} (revision ${SOURCE_REVISION})"
+    "$python" -m tests.simcluster.fixtures mesh --revision "$SOURCE_REVISION" --version "$SOURCE_VERSION" >"$workdir/mesh.yaml"
+    "$python" -m tests.simcluster.fixtures controlplane --revision "$SOURCE_REVISION" --version "$SOURCE_VERSION" >"$workdir/source.yaml"
+    "$python" -m tests.simcluster.fixtures controlplane --revision "$TARGET_REVISION" --version "$TARGET_VERSION" >"$workdir/target.yaml"
+    "$python" -m tests.simcluster --kubeconfig "$workdir/kubeconfig" --load "$workdir/mesh.yaml" --rollout-delay 0.05 \
+        >"$workdir/sim.log" 2>&1 &
+    sim_pid=$!
+    for _ in $(seq 1 300); do
+        if grep -q '^ready https://' "$workdir/sim.log"; then
+            echo "    $(grep -m1 '^ready https://' "$workdir/sim.log"); kubeconfig $workdir/kubeconfig"
+            return 0
+        fi
+        if ! kill -0 "$sim_pid" 2>/dev/null; then
+            echo "demo: the simulated cluster exited before it was ready; its output:" >&2
+            cat "$workdir/sim.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "demo: the simulated cluster was not ready after 30 s; its output:" >&2
+    cat "$workdir/sim.log" >&2
+    exit 1
+}
+
+# adopt_source: the sample mesh's source control plane has no installer's record; finalize removes the source
+# with the installer that recorded it, so apply the same objects with the manifest installer first
+adopt_source() {
+    echo "==> adopt the source control plane ${SOURCE_REVISION} with the manifest installer (scripts/demo/adopt.yml)"
+    ansible-playbook -i localhost, scripts/demo/adopt.yml -e "demo_kubeconfig=$workdir/kubeconfig" \
+        -e "demo_revision=$SOURCE_REVISION" -e "demo_version=$SOURCE_VERSION" -e "demo_manifest=$workdir/source.yaml" \
+        >"$workdir/adopt.log" 2>&1 || { cat "$workdir/adopt.log" >&2; exit 1; }
+}
+
+# unpin_worker: batch/worker pins the source revision with a label on its pods, which no upgrade moves (finalize
+# refuses while such pods run); pin its namespace instead, as the operator would before upgrading
+unpin_worker() {
+    echo "==> kubectl: pin batch/worker by its namespace instead of a label on its pods"
+    kubectl --kubeconfig "$workdir/kubeconfig" label namespace batch "istio.io/rev=${SOURCE_REVISION}"
+    kubectl --kubeconfig "$workdir/kubeconfig" -n batch patch deployment worker --type merge \
+        -p '{"spec":{"template":{"metadata":{"labels":{"istio.io/rev":null}}}}}'
+    kubectl --kubeconfig "$workdir/kubeconfig" -n batch rollout status deployment worker --timeout 60s
+}
+
+# audit TITLE: print revisions, tags and every namespace's pods per sidecar revision and version
+audit() {
+    ansible-playbook -i localhost, scripts/demo/audit.yml -e "demo_kubeconfig=$workdir/kubeconfig" \
+        -e "demo_output=$workdir/audit.json" >"$workdir/audit.log" 2>&1 || { cat "$workdir/audit.log" >&2; exit 1; }
+    echo
+    "$python" scripts/demo/summary.py "$1" "$workdir/audit.json"
+}
+
+# run_playbook NAME ARGS...: ansible-playbook playbooks/NAME.yml with the demo's variables
+run_playbook() {
+    local name=$1
+    shift
+    cat >"$workdir/vars.json" <<JSON
+{"istio_target_version": "${TARGET_VERSION}", "istio_installer": "manifest", "istio_manifests": ["$workdir/target.yaml"],
+ "istio_k8s_auth": {"kubeconfig": "$workdir/kubeconfig"},
+ "istio_gateways": [{"name": "istio-ingressgateway", "namespace": "istio-ingress"}],
+ "istio_restart_policy": "waves", "istio_restart_batch_size": 3, "istio_restart_wait_timeout": 60,
+ "istio_gateway_wait_timeout": 60, "ansible_python_interpreter": "$python"}
+JSON
+    echo "==> ansible-playbook playbooks/${name}.yml $*"
+    ansible-playbook "playbooks/${name}.yml" -e "@$workdir/vars.json" "$@"
+}
