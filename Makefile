@@ -1,7 +1,8 @@
 # meshops.istio - set-up, tests, demo and benchmark.
 #
-#   make demo    set up, then run mesh_info against the simulated cluster with the sample mesh
-#   make test    set up, then pytest + ansible-lint + ansible-test sanity + changelog lint
+#   make demo    set up, then upgrade the sample mesh on the simulated cluster (upgrade.yml, waves, finalize)
+#   make demo-rollback   set up, then upgrade half-way and roll back
+#   make test    set up, then pytest + molecule + ansible-lint + ansible-test sanity + changelog lint
 #   make bench   set up, then print the benchmark figures
 #
 # Set-up is idempotent: `make venv` and `make tools` do nothing when their stamp files (named after a
@@ -29,14 +30,15 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup venv tools collection test pytest lint sanity changelog-lint demo bench clean distclean
+.PHONY: help setup venv tools collection test pytest lint sanity changelog-lint molecule demo demo-rollback bench clean distclean
 
 help:
-	@echo "make demo            set up, start the simulated cluster with the sample mesh, run mesh_info, print a summary"
-	@echo "make test            set up, then pytest, ansible-lint, ansible-test sanity and changelog lint"
+	@echo "make demo            set up, then upgrade the sample mesh 1.27.3 -> 1.28.1 on the simulated cluster and print the audit"
+	@echo "make demo-rollback   set up, then upgrade the sample mesh half-way and roll it back"
+	@echo "make test            set up, then pytest, molecule, ansible-lint, ansible-test sanity and changelog lint"
 	@echo "make bench           set up, then print benchmark figures (never run by the tests)"
 	@echo "make setup           only the set-up: venv, tools, collection link"
-	@echo "make pytest | lint | sanity | changelog-lint   one step of 'make test'"
+	@echo "make pytest | lint | sanity | molecule | changelog-lint   one step of 'make test'"
 	@echo "make clean           remove .build and test output; 'make distclean' also removes .venv, .tools, .cache"
 
 setup: venv tools collection
@@ -76,8 +78,14 @@ sanity: setup
 changelog-lint: setup
 	antsibull-changelog lint
 
+molecule: setup
+	bash scripts/molecule.sh
+
 demo: setup
 	@bash scripts/demo/run.sh
+
+demo-rollback: setup
+	@bash scripts/demo/rollback.sh
 
 bench: setup
 	$(PYTHON) benchmarks/run.py

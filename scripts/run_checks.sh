@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every check of `make test` (after `make setup`), even when an earlier one fails, then print a
+# Run every check of `make test` (after `make setup`: pytest, molecule, ansible-lint, sanity, changelog lint), even when an earlier one fails, then print a
 # summary. Exits non-zero if any check failed. PYTEST_ARGS adds options to pytest (default: -n auto).
 set -uo pipefail
 
@@ -27,6 +27,7 @@ run_check() {
 
 # shellcheck disable=SC2086  # PYTEST_ARGS is a list of options
 run_check pytest "$python" -m pytest ${PYTEST_ARGS--n auto}
+run_check molecule bash scripts/molecule.sh
 run_check ansible-lint .venv/bin/ansible-lint
 run_check sanity "$python" scripts/sanity.py
 run_check changelog-lint .venv/bin/antsibull-changelog lint
