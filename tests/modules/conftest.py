@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
@@ -63,3 +66,21 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def ansible_playbook(tmp_path):
+    """Run ``ansible-playbook`` on a playbook file against localhost, as a user runs it; returns the CompletedProcess.
+
+    The modules run with this Python (the one with the kubernetes client); extra arguments such as ``--check`` and
+    ``--diff`` follow the playbook. Ansible's home is a temporary folder, so no user configuration leaks in.
+    """
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="1")
+    binary = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+
+    def run(playbook, *args: str, cwd: str | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
+        command = [binary, "-i", "localhost,", "-c", "local", str(playbook), *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout, check=False)
+
+    return run

@@ -4,9 +4,6 @@ made, the request log, failures before any write, and a real ansible-playbook ru
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -19,7 +16,6 @@ NEW, NEW_VERSION = "1-29-2", "1.29.2"
 NS = mesh.INGRESS_NAMESPACE
 GW = "istio-ingressgateway"
 CANARY = GW + "-canary"
-ANSIBLE_BIN = os.path.dirname(sys.executable)
 
 
 @pytest.fixture
@@ -292,7 +288,7 @@ def test_rollout_that_never_completes_fails_after_the_timeout(two_revisions, sim
     assert run.result["gateways"][0]["after"] == NEW
 
 
-def test_as_ansible_runs_it(two_revisions, sim_kubeconfig, tmp_path):
+def test_as_ansible_runs_it(two_revisions, sim_kubeconfig, tmp_path, ansible_playbook):
     out = tmp_path / "result.json"
     playbook = tmp_path / "play.yml"
     playbook.write_text(f"""
@@ -327,10 +323,7 @@ def test_as_ansible_runs_it(two_revisions, sim_kubeconfig, tmp_path):
         dest: {out}
         mode: "0600"
 """)
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"))
-    completed = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
-                               capture_output=True, text=True, env=env, timeout=120, check=False)
+    completed = ansible_playbook(playbook)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     result = json.loads(out.read_text())
     assert result["preview"]["changed"] is True and result["preview"]["gateways"][0]["after"] == NEW

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -132,7 +130,7 @@ def test_a_token_never_reaches_the_command_line(cluster, run, istioctl_log, tmp_
     assert not os.path.exists(kubeconfig)  # the temporary kubeconfig (mode 0600) is removed afterwards
 
 
-def test_ansible_playbook_installs_and_removes(cluster, sim_kubeconfig, tmp_path):
+def test_ansible_playbook_installs_and_removes(cluster, sim_kubeconfig, tmp_path, ansible_playbook):
     manifest = write_manifest(tmp_path / "istiod.yaml", controlplane.render(REVISION, VERSION))
     playbook = tmp_path / "play.yml"
     playbook.write_text(f"""
@@ -158,10 +156,7 @@ def test_ansible_playbook_installs_and_removes(cluster, sim_kubeconfig, tmp_path
           - first is changed and first.ready
           - removed is changed and removed.deleted | length == 15
 """, encoding="utf-8")
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"))
-    result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-c", "local", str(playbook)],
-                            capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=300, check=False)
+    result = ansible_playbook(playbook, cwd=REPO_ROOT, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok=3" in result.stdout and "changed=2" in result.stdout
     assert cluster.store.get("apps/deployments", "istio-system", "istiod-1-29-2") is None

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -15,7 +12,6 @@ from tests.simcluster.fixtures import controlplane, mesh
 
 REV = "1-27-3"
 CANARY = "1-29-2"
-ANSIBLE_BIN = os.path.dirname(sys.executable)
 
 
 @pytest.fixture
@@ -188,7 +184,7 @@ def test_paginates_big_lists(sim, sim_auth, run_module):
     assert [bool(r.query.get("continue")) for r in namespace_pages] == [False, True, True]
 
 
-def test_as_ansible_runs_it_with_the_action_group(sample_mesh, sim_kubeconfig, tmp_path):
+def test_as_ansible_runs_it_with_the_action_group(sample_mesh, sim_kubeconfig, tmp_path, ansible_playbook):
     out = tmp_path / "result.json"
     playbook = tmp_path / "play.yml"
     playbook.write_text(f"""
@@ -208,10 +204,7 @@ def test_as_ansible_runs_it_with_the_action_group(sample_mesh, sim_kubeconfig, t
         dest: {out}
         mode: "0600"
 """)
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"))
-    completed = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
-                               capture_output=True, text=True, env=env, timeout=120, check=False)
+    completed = ansible_playbook(playbook)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     result = json.loads(out.read_text())
     assert result["default_revision"] == REV

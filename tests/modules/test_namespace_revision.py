@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -15,7 +12,6 @@ from tests.simcluster.fixtures import controlplane, mesh
 
 OLD, OLD_VERSION = "1-27-3", "1.27.3"
 NEW, NEW_VERSION = "1-29-2", "1.29.2"
-ANSIBLE_BIN = os.path.dirname(sys.executable)
 CONTROL_PLANE_LISTS = [
     ("GET", "list", "apps/deployments"),
     ("GET", "list", "admissionregistration.k8s.io/mutatingwebhookconfigurations"),
@@ -200,7 +196,7 @@ def test_forbidden_patch_says_what_was_refused(two_revisions, sim_auth, run_modu
     assert run.result["msg"].startswith('forbidden: cannot patch namespaces "shop" at %s' % two_revisions.url)
 
 
-def test_as_ansible_runs_it_with_check_and_diff(two_revisions, sim_kubeconfig, tmp_path):
+def test_as_ansible_runs_it_with_check_and_diff(two_revisions, sim_kubeconfig, tmp_path, ansible_playbook):
     out = tmp_path / "result.json"
     playbook = tmp_path / "play.yml"
     playbook.write_text(f"""
@@ -223,15 +219,12 @@ def test_as_ansible_runs_it_with_check_and_diff(two_revisions, sim_kubeconfig, t
         mode: "0600"
       check_mode: false
 """)
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="1")
-    command = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
-    checked = subprocess.run(command + ["--check", "--diff"], capture_output=True, text=True, env=env, timeout=120, check=False)
+    checked = ansible_playbook(playbook, "--check", "--diff")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "-    istio-injection: enabled" in checked.stdout or '-        "istio-injection": "enabled"' in checked.stdout, checked.stdout
     assert two_revisions.writes() == []
 
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    completed = ansible_playbook(playbook)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     result = json.loads(out.read_text())
     assert result["changed"] is True and [n["name"] for n in result["namespaces"]] == ["bookinfo", "payments", "shop"]

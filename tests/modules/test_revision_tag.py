@@ -4,9 +4,6 @@ idempotence, refusals before any write, and a real ansible-playbook run."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -21,7 +18,6 @@ MWCS = "admissionregistration.k8s.io/mutatingwebhookconfigurations"
 VWCS = "admissionregistration.k8s.io/validatingwebhookconfigurations"
 READS = [("GET", "list", "apps/deployments"), ("GET", "list", MWCS), ("GET", "list", VWCS), ("GET", "list", "services"),
          ("GET", "list", "namespaces")]
-ANSIBLE_BIN = os.path.dirname(sys.executable)
 
 
 @pytest.fixture
@@ -214,7 +210,7 @@ def test_remove_a_tag(two_revisions, sim_auth, run_module):
     assert again["changed"] is False and again["msg"] == "tag spare does not exist; nothing to remove"
 
 
-def test_as_ansible_runs_it_with_check_and_diff(two_revisions, sim_kubeconfig, tmp_path):
+def test_as_ansible_runs_it_with_check_and_diff(two_revisions, sim_kubeconfig, tmp_path, ansible_playbook):
     out = tmp_path / "result.json"
     playbook = tmp_path / "play.yml"
     playbook.write_text(f"""
@@ -236,15 +232,12 @@ def test_as_ansible_runs_it_with_check_and_diff(two_revisions, sim_kubeconfig, t
         mode: "0600"
       check_mode: false
 """)
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="1")
-    command = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
-    checked = subprocess.run(command + ["--check", "--diff"], capture_output=True, text=True, env=env, timeout=120, check=False)
+    checked = ansible_playbook(playbook, "--check", "--diff")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "-    \"revision\": \"%s\"" % OLD in checked.stdout or "-revision: %s" % OLD in checked.stdout, checked.stdout
     assert two_revisions.writes() == []
 
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    completed = ansible_playbook(playbook)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     result = json.loads(out.read_text())
     assert result["changed"] is True and result["revision"] == NEW

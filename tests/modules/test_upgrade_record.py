@@ -4,9 +4,6 @@ writers, check mode, idempotence, refusals before any write, and a real ansible-
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -18,7 +15,6 @@ TARGET = {"revision": "1-29-2", "version": "1.29.2"}
 NAME = "meshops-istio-upgrade"
 CONFLICT = ("the upgrade record ConfigMap istio-system/%s was changed by someone else since this run read it; re-run to "
             "continue from its current state" % NAME)
-ANSIBLE_BIN = os.path.dirname(sys.executable)
 
 
 @pytest.fixture
@@ -165,7 +161,7 @@ def test_not_a_record_and_no_access(cluster, sim_auth, run_module):
     assert run.failed and run.result["msg"].startswith('forbidden: cannot get configmaps "other" in namespace istio-system')
 
 
-def test_as_ansible_runs_it_chaining_the_resource_version(cluster, sim_kubeconfig, tmp_path):
+def test_as_ansible_runs_it_chaining_the_resource_version(cluster, sim_kubeconfig, tmp_path, ansible_playbook):
     out = tmp_path / "result.json"
     playbook = tmp_path / "play.yml"
     playbook.write_text(f"""
@@ -200,14 +196,11 @@ def test_as_ansible_runs_it_chaining_the_resource_version(cluster, sim_kubeconfi
         mode: "0600"
       check_mode: false
 """)
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="1")
-    command = [os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
-    checked = subprocess.run(command + ["--check", "--diff"], capture_output=True, text=True, env=env, timeout=120, check=False)
+    checked = ansible_playbook(playbook, "--check", "--diff")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert cluster.writes() == [] and stored(cluster) is None
 
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+    completed = ansible_playbook(playbook)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     result = json.loads(out.read_text())
     assert result["changed"] is True and result["record"]["stage"] == "control_plane"

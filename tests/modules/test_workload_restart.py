@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from kubernetes import client as k8s
@@ -16,7 +13,6 @@ from tests.simcluster.fixtures import controlplane, mesh
 REV_A, VERSION_A = "1-27-3", "1.27.3"
 REV_B, VERSION_B = "1-29-2", "1.29.2"
 MOVED = ["bookinfo", "payments", "shop"]
-ANSIBLE_BIN = os.path.dirname(sys.executable)
 # (namespace, kind, name) in the order the waves take them
 STALE_ON_B = [("bookinfo", "Deployment", "details"), ("bookinfo", "Deployment", "productpage"),
               ("bookinfo", "Deployment", "reviews-v1"), ("payments", "Deployment", "ledger"),
@@ -176,7 +172,7 @@ def test_bad_input_fails_before_any_write(half_upgraded, sim_auth, run_module, a
     assert half_upgraded.writes(persisting_only=False) == []
 
 
-def test_as_ansible_runs_it_restart_then_gate(half_upgraded, sim_kubeconfig, tmp_path):
+def test_as_ansible_runs_it_restart_then_gate(half_upgraded, sim_kubeconfig, tmp_path, ansible_playbook):
     out = tmp_path / "result.json"
     playbook = tmp_path / "play.yml"
     playbook.write_text(f"""
@@ -205,10 +201,7 @@ def test_as_ansible_runs_it_restart_then_gate(half_upgraded, sim_kubeconfig, tmp
         dest: {out}
         mode: "0600"
 """)
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"))
-    completed = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)],
-                               capture_output=True, text=True, env=env, timeout=120, check=False)
+    completed = ansible_playbook(playbook)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     result = json.loads(out.read_text())
     assert triples(result["restarted"]["restarted"]) == [("payments", "Deployment", "ledger")]
