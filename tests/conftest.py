@@ -41,3 +41,18 @@ os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
 )
 
 pytest_plugins = ["tests.simcluster.pytest_plugin"]
+
+REAL_CLUSTER_TESTS = os.path.join(REPO_ROOT, "tests", "real") + os.sep
+
+
+def pytest_configure(config):
+    """Declare the marker of the tests that need the real cluster (``make test-real``)."""
+    config.addinivalue_line("markers", "real_cluster: needs the real cluster of tests/realcluster (Go); run by make test-real")
+
+
+def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
+    """Mark every test under tests/real (and any test using a real-cluster fixture) ``real_cluster``."""
+    import pytest  # pylint: disable=import-outside-toplevel
+    for item in items:
+        if str(item.fspath).startswith(REAL_CLUSTER_TESTS) or "real_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_cluster)

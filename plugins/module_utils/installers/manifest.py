@@ -18,6 +18,10 @@ import os
 
 from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import yaml
 
+from ansible_collections.meshops.istio.plugins.module_utils.istio.istiod_fields import (
+    is_istiod_webhook_configuration,
+    without_istiod_fields,
+)
 from ansible_collections.meshops.istio.plugins.module_utils.istio.ownership import (
     manifest_digest,
     manifest_version,
@@ -155,6 +159,8 @@ class ManifestInstaller:
             resource = self.resolver.resolve(obj["apiVersion"], obj["kind"])
             meta = obj["metadata"]
             path = resource.path(meta.get("namespace") if resource.namespaced else None, meta["name"])
+            if is_istiod_webhook_configuration(obj):
+                obj = without_istiod_fields(obj, exists=self.api.get_or_none(path) is not None)
             self.api.patch(path, obj, "apply", dry_run=dry_run, field_manager=FIELD_MANAGER, force=True)
         now = {ref_text(ref) for ref in refs}
         dropped = [ref for text, ref in before.items() if text not in now]

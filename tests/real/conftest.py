@@ -1,0 +1,121 @@
+"""Fixtures of the tests on the real cluster (``tests/realcluster``): a fresh cluster per test, with the sample mesh.
+
+Every test here is marked ``real_cluster`` (see the root conftest): ``make test-real`` runs them, the default
+pytest run leaves them out. Each test gets a cluster of its own (about 3 s to start once built, 10 to 20 s with
+Istio and the sample mesh), so no test sees another's leftovers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.playbooks.conftest import PlaybookRun, write_yaml  # noqa: F401  (write_yaml: for the tests)
+from tests.realcluster import build
+from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, RealCluster
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+SOURCE, TARGET = build.SOURCE, build.TARGET
+
+
+@pytest.fixture
+def real_cluster(tmp_path):
+    """A started real cluster without Istio."""
+    cluster = RealCluster(str(tmp_path / "cluster"))
+    try:
+        cluster.start()
+    except build.RealClusterUnavailable as exc:
+        pytest.fail(f"the real cluster is not available here: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def real_mesh(real_cluster):
+    """The real cluster with the sample mesh on the source release, installed with Istio's charts."""
+    real_cluster.load_sample_mesh(SOURCE.version)
+    return real_cluster
+
+
+@pytest.fixture
+def target_manifest(real_cluster, tmp_path) -> str:
+    """The target release's istiod chart rendered for its revision: the manifest installer's input."""
+    path = tmp_path / "target.yaml"
+    path.write_text(real_cluster.render_istiod(TARGET.version), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def run_playbook(real_cluster, target_manifest, tmp_path):
+    """Run playbooks/<name>.yml against the real cluster, the manifest installer for the target, plus ``extra`` variables."""
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+               ANSIBLE_NOCOLOR="true", ANSIBLE_FORCE_COLOR="false")
+
+    def run(name: str, *args: str, **extra) -> PlaybookRun:
+        variables = {"istio_target_version": TARGET.version, "istio_manifests": [target_manifest],
+                     "istio_k8s_auth": {"kubeconfig": real_cluster.kubeconfig},
+                     "istio_gateways": [{"name": GATEWAY_NAME, "namespace": INGRESS_NAMESPACE}],
+                     "istio_restart_wait_timeout": 120, "istio_restart_poll_interval": 0.5, "istio_restart_batch_size": 20,
+                     "istio_gateway_wait_timeout": 120}
+        variables.update(extra)
+        command = [ANSIBLE_PLAYBOOK, os.path.join(REPO_ROOT, "playbooks", name + ".yml"), "-e", json.dumps(variables), *args]
+        return PlaybookRun(subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, check=False))
+
+    return run
+
+
+@pytest.fixture
+def run_module(real_cluster, tmp_path):
+    """Run one module of the collection with ``ansible localhost -m`` against the real cluster; return (rc, output)."""
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="true")
+
+    def run(module: str, **args) -> tuple[int, str]:
+        args.setdefault("kubeconfig", real_cluster.kubeconfig)
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m", "meshops.istio." + module,
+                   "-a", json.dumps(args)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    return run
+
+
+def items(cluster: RealCluster, path: str) -> list[dict]:
+    """The items of a LIST."""
+    return cluster.get(path)["items"]
+
+
+def state(cluster: RealCluster) -> dict:
+    """What the upgrade changes, read through the API: namespace injection labels, tags, the gateway's revision, the
+    revisions and proxy images of the running pods' sidecars, the istiod Deployments and the record's stage."""
+    namespaces = items(cluster, "/api/v1/namespaces")
+    tags = items(cluster, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?labelSelector=istio.io%2Ftag")
+    sidecars, images = {}, {}
+    for pod in items(cluster, "/api/v1/pods"):
+        meta = pod["metadata"]
+        status = (meta.get("annotations") or {}).get("sidecar.istio.io/status")
+        if not status or pod.get("status", {}).get("phase") != "Running" or meta.get("deletionTimestamp"):
+            continue
+        sidecars.setdefault(meta["namespace"], set()).add(json.loads(status)["revision"])
+        for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
+            if container["name"] == "istio-proxy":
+                images.setdefault(meta["namespace"], set()).add(container["image"])
+    gateway = cluster.get(f"/apis/apps/v1/namespaces/{INGRESS_NAMESPACE}/deployments/{GATEWAY_NAME}")
+    records = items(cluster, "/api/v1/namespaces/istio-system/configmaps?fieldSelector=metadata.name%3Dmeshops-istio-upgrade")
+    return {
+        "labels": {ns["metadata"]["name"]: {k: v for k, v in (ns["metadata"].get("labels") or {}).items()
+                                            if k in ("istio-injection", "istio.io/rev")} for ns in namespaces},
+        "tags": {t["metadata"]["labels"]["istio.io/tag"]: t["metadata"]["labels"]["istio.io/rev"] for t in tags},
+        "gateway": gateway["spec"]["template"]["metadata"]["labels"].get("istio.io/rev"),
+        "sidecars": sidecars,
+        "images": images,
+        "istiods": sorted(d["metadata"]["name"] for d in items(cluster, "/apis/apps/v1/namespaces/istio-system/deployments")),
+        "stage": (records[0]["data"].get("stage") if records else None),
+    }

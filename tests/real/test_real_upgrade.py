@@ -1,0 +1,144 @@
+"""upgrade.yml and rollback.yml on the real cluster: the upstream API server and controllers, and the real istiod of
+two Istio releases injecting every pod. The same scenarios as tests/playbooks on the simulated cluster."""
+
+from __future__ import annotations
+
+import threading
+
+import kubernetes
+import yaml
+from kubernetes import config
+
+from tests.real.conftest import SOURCE, TARGET, state, write_yaml
+
+
+def test_check_upgrade_rerun_and_rollback(real_mesh, run_playbook):
+    before = state(real_mesh)
+    assert before["sidecars"]["bookinfo"] == {SOURCE.revision} and before["tags"]["prod-stable"] == SOURCE.revision
+    assert before["images"]["bookinfo"] == {f"docker.io/istio/proxyv2:{SOURCE.version}"}
+
+    real_mesh.clear_requests()
+    plan = run_playbook("upgrade", "--check", "--diff")
+    assert plan.rc == 0, plan.output
+    writes = real_mesh.writes()
+    assert not writes, [f"{r['verb']} {r['resource']} {r['namespace']}/{r['name']}" for r in writes]
+    assert any(r["dry_run"] for r in real_mesh.requests()), "check mode asked the API server for no dry run"
+    assert f"Namespaces to point at {TARGET.revision}: bookinfo enabled -" in plan.output, plan.output
+    assert state(real_mesh) == before
+
+    done = run_playbook("upgrade")
+    assert done.rc == 0, done.output
+    after = state(real_mesh)
+    for name in ("bookinfo", "shop", "payments"):
+        assert after["labels"][name] == {"istio.io/rev": TARGET.revision}, name
+        assert after["sidecars"][name] == {TARGET.revision}, name
+        # the real istiod of the target injected them: its own proxy image
+        assert after["images"][name] == {f"docker.io/istio/proxyv2:{TARGET.version}"}, name
+    assert after["labels"]["tagged"] == {"istio.io/rev": "prod-stable"}
+    assert after["tags"] == {"default": SOURCE.revision, "prod-stable": TARGET.revision}
+    assert after["labels"]["legacy"] == {"istio-injection": "disabled"}
+    assert after["gateway"] == TARGET.revision and after["sidecars"]["istio-ingress"] == {TARGET.revision}
+    assert after["istiods"] == ["istiod-" + SOURCE.revision, "istiod-" + TARGET.revision] and after["stage"] == "verify"
+
+    again = run_playbook("upgrade")
+    assert again.rc == 0 and again.changed == 0, again.output
+
+    back = run_playbook("rollback")
+    assert back.rc == 0, back.output
+    assert real_mesh.settle(60)
+    restored = state(real_mesh)
+    assert restored["labels"] == before["labels"] and restored["tags"] == before["tags"]
+    assert restored["gateway"] == before["gateway"] == SOURCE.revision
+    assert restored["sidecars"] == before["sidecars"] and restored["images"] == before["images"]
+    assert restored["istiods"] == ["istiod-" + SOURCE.revision] and restored["stage"] == "rolled_back"
+
+
+def test_finalize_gate_finalize_then_no_rollback(real_mesh, run_playbook, run_module, tmp_path):
+    source_manifest = tmp_path / "source.yaml"
+    source_manifest.write_text(real_mesh.render_istiod(SOURCE.version), encoding="utf-8")
+    # adopt the source control plane (installed with Helm) with the manifest installer, so that finalize may remove it
+    rc, output = run_module("mesh_control_plane", revision=SOURCE.revision, version=SOURCE.version, installer="manifest",
+                            manifests=[str(source_manifest)])
+    assert rc == 0, output
+
+    refused = run_playbook("upgrade", "--tags", "control_plane,data_plane,gateways,finalize", istio_restart_policy="none")
+    assert refused.rc != 0
+    assert "productpage-" in refused.output and "stale" in refused.output, refused.output
+    held = state(real_mesh)
+    assert held["tags"]["default"] == SOURCE.revision and "istiod-" + SOURCE.revision in held["istiods"]
+    assert held["sidecars"]["bookinfo"] == {SOURCE.revision}
+
+    # what no workload restart rebuilds: a bare pod, and a workload that selects the source through its pod label
+    real_mesh.kubectl("delete", "pod", "-n", "tagged", "debug", "--wait=true")
+    real_mesh.kubectl("delete", "deployment", "-n", "batch", "worker")
+    real_mesh.kubectl("delete", "job", "-n", "batch", "report", "--cascade=foreground")
+    assert real_mesh.settle(60)
+    final = run_playbook("upgrade", istio_upgrade_finalize=True)
+    assert final.rc == 0, final.output
+    finalized = state(real_mesh)
+    assert finalized["tags"] == {"default": TARGET.revision, "prod-stable": TARGET.revision}
+    assert finalized["istiods"] == ["istiod-" + TARGET.revision] and finalized["stage"] == "finalized"
+    validator = real_mesh.get("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/istiod-default-validator")
+    assert validator["metadata"]["labels"]["istio.io/rev"] == TARGET.revision
+
+    # the default tag now sends istio-injection=enabled namespaces to the target's real istiod
+    real_mesh.kubectl("create", "namespace", "fresh")
+    real_mesh.kubectl("label", "namespace", "fresh", "istio-injection=enabled")
+    real_mesh.kubectl("create", "deployment", "hello", "-n", "fresh", "--image=docker.io/library/nginx:1.27")
+    assert real_mesh.settle(60)
+    assert state(real_mesh)["images"]["fresh"] == {f"docker.io/istio/proxyv2:{TARGET.version}"}
+
+    late = run_playbook("rollback")
+    assert late.rc != 0 and "is finalized" in late.output, late.output
+
+
+def _field_managers(obj: dict) -> dict:
+    """Manager -> the fieldsV1 it owns, as text, for a quick "who owns what" check."""
+    return {entry["manager"]: str(entry.get("fieldsV1")) for entry in obj["metadata"].get("managedFields") or []}
+
+
+def test_manifest_installer_leaves_istiods_webhook_fields_to_istiod(real_mesh, run_playbook, target_manifest, tmp_path):
+    """istiod patches its webhooks' caBundle and turns the validator's failurePolicy to Fail once it serves: a
+    manifest applied with server-side apply must not claim those fields, or each apply turns validation off
+    (failurePolicy Ignore) until istiod puts it back."""
+    done = run_playbook("upgrade", "--tags", "control_plane")
+    assert done.rc == 0, done.output
+    assert real_mesh.settle(60)
+    name = f"istio-validator-{TARGET.revision}-istio-system"
+    path = "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/" + name
+    validator = real_mesh.get(path)
+    assert validator["webhooks"][0]["failurePolicy"] == "Fail"  # istiod's own write, once ready
+    owned = _field_managers(validator).get("meshops.istio", "")
+    assert "f:failurePolicy" not in owned and "f:caBundle" not in owned, owned
+
+    # apply a changed manifest (one more label on every object) while watching the validator: no moment of Ignore
+    manifest = list(yaml.safe_load_all(open(target_manifest, encoding="utf-8")))
+    for obj in manifest:
+        if obj:
+            obj["metadata"].setdefault("labels", {})["example.com/owner"] = "platform"
+    changed_path = write_yaml(tmp_path / "target-labelled.yaml", [obj for obj in manifest if obj])
+    seen = []
+    client = config.new_client_from_config(config_file=real_mesh.kubeconfig)
+    api = kubernetes.client.AdmissionregistrationV1Api(client)
+    watcher = kubernetes.watch.Watch()
+
+    def watch():
+        for event in watcher.stream(api.list_validating_webhook_configuration, field_selector=f"metadata.name={name}",
+                                    resource_version=validator["metadata"]["resourceVersion"], timeout_seconds=60):
+            seen.append((event["type"], event["object"].webhooks[0].failure_policy,
+                         (event["object"].metadata.labels or {}).get("example.com/owner")))
+            if seen[-1][2] == "platform" and len(seen) > 1:
+                return
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    changed = run_playbook("upgrade", "--tags", "control_plane", istio_manifests=[changed_path])
+    assert changed.rc == 0, changed.output
+    thread.join(30)
+    watcher.stop()
+    client.close()
+    assert any(labels == "platform" for _type, _policy, labels in seen), seen
+    assert all(policy == "Fail" for _type, policy, _labels in seen), seen
+    injector = real_mesh.get(f"/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector-{TARGET.revision}")
+    assert all(hook["clientConfig"].get("caBundle") for hook in injector["webhooks"])
+    assert "f:caBundle" not in _field_managers(injector).get("meshops.istio", "")
