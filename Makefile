@@ -2,7 +2,9 @@
 #
 #   make demo    set up, then upgrade the sample mesh on the simulated cluster (upgrade.yml, waves, finalize)
 #   make demo-rollback   set up, then upgrade half-way and roll back
-#   make test    set up, then pytest + molecule + ansible-lint + ansible-test sanity + changelog lint
+#   make test    set up, then pytest + molecule + ansible-lint + ansible-test sanity + changelog lint + test-real
+#   make test-real   set up, then the tests on the real cluster (tests/realcluster; needs Go)
+#   make real-cluster   set up, build and start the real cluster with the sample mesh (until Ctrl-C)
 #   make bench   set up, then print the benchmark figures
 #
 # Set-up is idempotent: `make venv` and `make tools` do nothing when their stamp files (named after a
@@ -30,15 +32,17 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.build/collections
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup venv tools collection test pytest lint sanity changelog-lint molecule demo demo-rollback bench clean distclean
+.PHONY: help setup venv tools collection test pytest lint sanity changelog-lint molecule test-real real-cluster demo demo-rollback bench clean distclean
 
 help:
 	@echo "make demo            set up, then upgrade the sample mesh 1.27.3 -> 1.28.1 on the simulated cluster and print the audit"
+	@echo "make demo REAL=1     the same on the real cluster (1.28.2 -> 1.29.1; needs Go, builds it the first time)"
 	@echo "make demo-rollback   set up, then upgrade the sample mesh half-way and roll it back"
 	@echo "make test            set up, then pytest, molecule, ansible-lint, ansible-test sanity and changelog lint"
 	@echo "make bench           set up, then print benchmark figures (never run by the tests)"
 	@echo "make setup           only the set-up: venv, tools, collection link"
-	@echo "make pytest | lint | sanity | molecule | changelog-lint   one step of 'make test'"
+	@echo "make pytest | lint | sanity | molecule | changelog-lint | test-real   one step of 'make test'"
+	@echo "make real-cluster    set up, build and start the real cluster with the sample mesh on Istio 1.28.2 (until Ctrl-C)"
 	@echo "make clean           remove .build and test output; 'make distclean' also removes .venv, .tools, .cache"
 
 setup: venv tools collection
@@ -81,11 +85,20 @@ changelog-lint: setup
 molecule: setup
 	bash scripts/molecule.sh
 
+test-real: setup
+	bash scripts/test_real.sh
+
+# the kubeconfig goes to .build/realcluster/kubeconfig; the cluster's files and logs to .build/realcluster/state
+real-cluster: setup
+	@mkdir -p .build/realcluster
+	$(PYTHON) -m tests.realcluster --kubeconfig .build/realcluster/kubeconfig --state-dir .build/realcluster/state \
+		--istio 1.28.2 --mesh --rollout-delay 0.5
+
 demo: setup
-	@bash scripts/demo/run.sh
+	@REAL=$(REAL) bash scripts/demo/run.sh
 
 demo-rollback: setup
-	@bash scripts/demo/rollback.sh
+	@REAL=$(REAL) bash scripts/demo/rollback.sh
 
 bench: setup
 	$(PYTHON) benchmarks/run.py

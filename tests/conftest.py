@@ -40,7 +40,7 @@ os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
     [COLLECTIONS_ROOT] + [path for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if path and path != COLLECTIONS_ROOT]
 )
 
-pytest_plugins = ["tests.simcluster.pytest_plugin"]
+pytest_plugins = ["tests.simcluster.pytest_plugin", "tests.realcluster.pytest_plugin"]
 
 REAL_CLUSTER_TESTS = os.path.join(REPO_ROOT, "tests", "real") + os.sep
 

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Shared by scripts/demo/run.sh and rollback.sh (sourced, from the repository root): start the simulated cluster
-# with the sample mesh on the source version, prepare the target's manifest, audit, run the collection's playbooks,
-# and stop the cluster on exit.
+# (or, with REAL=1, the real one of tests/realcluster) with the sample mesh on the source version, prepare the
+# target's manifest, audit, run the collection's playbooks, and stop the cluster on exit.
 root=$PWD
 python="$root/.venv/bin/python"
 export PATH="$root/.venv/bin:$root/.tools/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$root/.build/collections"
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
-SOURCE_REVISION=1-27-3
-SOURCE_VERSION=1.27.3
-TARGET_REVISION=1-28-1
-TARGET_VERSION=1.28.1
+if [ "${REAL:-}" = 1 ]; then
+    # the two Istio releases the real cluster runs (tests/realcluster/build.py)
+    CLUSTER="real cluster"
+    SOURCE_VERSION=1.28.2
+    TARGET_VERSION=1.29.1
+else
+    CLUSTER="simulated cluster"
+    SOURCE_VERSION=1.27.3
+    TARGET_VERSION=1.28.1
+fi
+SOURCE_REVISION=${SOURCE_VERSION//./-}
+TARGET_REVISION=${TARGET_VERSION//./-}
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/meshops-demo.XXXXXX")
 sim_pid=""
 
@@ -23,28 +31,42 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start_sim: the sample mesh on the source version and the target's control plane manifest
+# start_sim: the sample mesh on the source version and the target's control plane manifest, on the simulated
+# cluster or (REAL=1) the real one
 start_sim() {
-    echo "==> starting the simulated cluster with the sample mesh on Istio ${SOURCE_VERSION} (revision ${SOURCE_REVISION})"
-    "$python" -m tests.simcluster.fixtures mesh --revision "$SOURCE_REVISION" --version "$SOURCE_VERSION" >"$workdir/mesh.yaml"
-    "$python" -m tests.simcluster.fixtures controlplane --revision "$SOURCE_REVISION" --version "$SOURCE_VERSION" >"$workdir/source.yaml"
-    "$python" -m tests.simcluster.fixtures controlplane --revision "$TARGET_REVISION" --version "$TARGET_VERSION" >"$workdir/target.yaml"
-    "$python" -m tests.simcluster --kubeconfig "$workdir/kubeconfig" --load "$workdir/mesh.yaml" --rollout-delay 0.05 \
-        >"$workdir/sim.log" 2>&1 &
+    local wait_steps=300 command
+    echo "==> starting the ${CLUSTER} with the sample mesh on Istio ${SOURCE_VERSION} (revision ${SOURCE_REVISION})"
+    if [ "${REAL:-}" = 1 ]; then
+        if ! command -v go >/dev/null 2>&1; then
+            echo "demo: REAL=1 needs Go: the real cluster is built from Go modules (install Go 1.25 or newer)" >&2
+            exit 1
+        fi
+        "$python" -m tests.realcluster --render-istiod "$SOURCE_VERSION" >"$workdir/source.yaml"
+        "$python" -m tests.realcluster --render-istiod "$TARGET_VERSION" >"$workdir/target.yaml"
+        command=("$python" -m tests.realcluster --kubeconfig "$workdir/kubeconfig" --state-dir "$workdir/realcluster"
+                 --istio "$SOURCE_VERSION" --mesh --rollout-delay 0.05)
+        wait_steps=12000  # a first start builds the cluster from Go modules
+    else
+        "$python" -m tests.simcluster.fixtures mesh --revision "$SOURCE_REVISION" --version "$SOURCE_VERSION" >"$workdir/mesh.yaml"
+        "$python" -m tests.simcluster.fixtures controlplane --revision "$SOURCE_REVISION" --version "$SOURCE_VERSION" >"$workdir/source.yaml"
+        "$python" -m tests.simcluster.fixtures controlplane --revision "$TARGET_REVISION" --version "$TARGET_VERSION" >"$workdir/target.yaml"
+        command=("$python" -m tests.simcluster --kubeconfig "$workdir/kubeconfig" --load "$workdir/mesh.yaml" --rollout-delay 0.05)
+    fi
+    "${command[@]}" >"$workdir/sim.log" 2>&1 &
     sim_pid=$!
-    for _ in $(seq 1 300); do
+    for _ in $(seq 1 "$wait_steps"); do
         if grep -q '^ready https://' "$workdir/sim.log"; then
             echo "    $(grep -m1 '^ready https://' "$workdir/sim.log"); kubeconfig $workdir/kubeconfig"
             return 0
         fi
         if ! kill -0 "$sim_pid" 2>/dev/null; then
-            echo "demo: the simulated cluster exited before it was ready; its output:" >&2
+            echo "demo: the ${CLUSTER} exited before it was ready; its output:" >&2
             cat "$workdir/sim.log" >&2
             exit 1
         fi
         sleep 0.1
     done
-    echo "demo: the simulated cluster was not ready after 30 s; its output:" >&2
+    echo "demo: the ${CLUSTER} was not ready after $((wait_steps / 10)) s; its output:" >&2
     cat "$workdir/sim.log" >&2
     exit 1
 }
@@ -66,6 +88,14 @@ unpin_worker() {
     kubectl --kubeconfig "$workdir/kubeconfig" -n batch patch deployment worker --type merge \
         -p '{"spec":{"template":{"metadata":{"labels":{"istio.io/rev":null}}}}}'
     kubectl --kubeconfig "$workdir/kubeconfig" -n batch rollout status deployment worker --timeout 60s
+}
+
+# remove_debug_pod: the sample mesh's bare pod tagged/debug, which no restart rebuilds; on the real cluster the
+# prod-stable tag injected it, and finalize refuses while it runs the source's sidecar, so the operator removes it
+# first (on the simulated cluster the fixture's bare pod has no sidecar: tests/simcluster/README.md, known differences)
+remove_debug_pod() {
+    echo "==> kubectl: remove the bare pod tagged/debug, which no restart rebuilds"
+    kubectl --kubeconfig "$workdir/kubeconfig" -n tagged delete pod debug --wait=true
 }
 
 # audit TITLE: print revisions, tags and every namespace's pods per sidecar revision and version

@@ -15,25 +15,11 @@ import pytest
 
 from tests.playbooks.conftest import PlaybookRun, write_yaml  # noqa: F401  (write_yaml: for the tests)
 from tests.realcluster import build
-from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, RealCluster
+from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, TOOLS_BIN, RealCluster
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 SOURCE, TARGET = build.SOURCE, build.TARGET
-
-
-@pytest.fixture
-def real_cluster(tmp_path):
-    """A started real cluster without Istio."""
-    cluster = RealCluster(str(tmp_path / "cluster"))
-    try:
-        cluster.start()
-    except build.RealClusterUnavailable as exc:
-        pytest.fail(f"the real cluster is not available here: {exc}", pytrace=False)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture
@@ -54,9 +40,10 @@ def target_manifest(real_cluster, tmp_path) -> str:
 @pytest.fixture
 def run_playbook(real_cluster, target_manifest, tmp_path):
     """Run playbooks/<name>.yml against the real cluster, the manifest installer for the target, plus ``extra`` variables."""
+    # the pinned helm on PATH: the helm installer runs it
     env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-               ANSIBLE_NOCOLOR="true", ANSIBLE_FORCE_COLOR="false")
+               ANSIBLE_NOCOLOR="true", ANSIBLE_FORCE_COLOR="false", PATH=TOOLS_BIN + os.pathsep + os.environ["PATH"])
 
     def run(name: str, *args: str, **extra) -> PlaybookRun:
         variables = {"istio_target_version": TARGET.version, "istio_manifests": [target_manifest],

@@ -3,6 +3,7 @@ until SIGTERM or SIGINT.
 
     python -m tests.realcluster --kubeconfig PATH [--istio VERSION] [--mesh] [--rollout-delay SECONDS] [--state-dir DIR]
     python -m tests.realcluster --build-only
+    python -m tests.realcluster --render-istiod VERSION   # the release's istiod chart for its revision, as YAML
 
 Prints ``ready https://127.0.0.1:PORT`` once it serves (after the installs), as ``python -m tests.simcluster`` does.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import tempfile
 import threading
 import time
 
@@ -28,8 +30,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mesh", action="store_true", help="with --istio: load the sample mesh of 'make demo'")
     parser.add_argument("--rollout-delay", type=float, default=0.0, metavar="SECONDS", help="seconds before a new pod becomes Ready")
     parser.add_argument("--build-only", action="store_true", help="build (or check) the programs, print their build times and exit")
+    parser.add_argument("--render-istiod", choices=sorted(build.RELEASES), metavar="VERSION",
+                        help="print the istiod chart of this release rendered for its revision (the manifest installer's input) and exit")
     args = parser.parse_args(argv)
-    if not args.build_only and not args.kubeconfig:
+    if not args.build_only and not args.render_istiod and not args.kubeconfig:
         parser.error("--kubeconfig is required (unless --build-only)")
     if args.mesh and not args.istio:
         parser.error("--mesh needs --istio VERSION")
@@ -39,6 +43,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Start, install, print the ready line, serve until a signal; return the exit code."""
     args = parse_args(argv)
+    if args.render_istiod:
+        try:
+            with tempfile.TemporaryDirectory(prefix="realcluster-render-") as scratch:
+                sys.stdout.write(RealCluster(scratch).render_istiod(args.render_istiod))
+        except (build.RealClusterUnavailable, RuntimeError) as exc:
+            sys.stderr.write(f"realcluster: {exc}\n")
+            return 2
+        return 0
     if args.build_only:
         try:
             build.ensure_built()
