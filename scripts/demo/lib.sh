@@ -118,5 +118,7 @@ run_playbook() {
  "istio_gateway_wait_timeout": 60, "ansible_python_interpreter": "$python"}
 JSON
     echo "==> ansible-playbook playbooks/${name}.yml $*"
+    local began=$SECONDS
     ansible-playbook "playbooks/${name}.yml" -e "@$workdir/vars.json" "$@"
+    echo "==> playbooks/${name}.yml took $((SECONDS - began)) s on the ${CLUSTER}"
 }

@@ -24,7 +24,8 @@ import yaml
 
 from ansible_collections.meshops.istio.plugins.modules import mesh_info, sidecar_audit
 
-from tests.modules.conftest import run_module  # noqa: F401  pylint: disable=unused-import  (the fixture)
+# the run_module fixture of the module tests
+from tests.modules.conftest import run_module  # noqa: F401 pylint: disable=unused-import
 from tests.realcluster import build
 from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, TOOLS_BIN
 from tests.simcluster.cluster import SimCluster
@@ -202,7 +203,8 @@ def test_same_scenario_same_outcome(real_cluster, simulated, run_module, tmp_pat
     report = []
     for step in ("source", "upgrade", "rollback"):
         if step != "source":
-            for kubeconfig, manifest, home in ((sim_kubeconfig, sim_manifest, tmp_path / "h-sim"), (real_cluster.kubeconfig, real_manifest, tmp_path / "h-real")):
+            for kubeconfig, manifest, home in ((sim_kubeconfig, sim_manifest, tmp_path / "h-sim"),
+                                               (real_cluster.kubeconfig, real_manifest, tmp_path / "h-real")):
                 # the upgrade stops before verify: the OnDelete StatefulSet's pod stays stale (on both clusters)
                 args = ("--tags", "control_plane,data_plane,gateways") if step == "upgrade" else ()
                 done = _playbook(step, kubeconfig, str(manifest), home, *args)

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.playbooks.conftest import PlaybookRun, write_yaml  # noqa: F401  (write_yaml: for the tests)
+from tests.playbooks.conftest import PlaybookRun
 from tests.realcluster import build
 from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, TOOLS_BIN, RealCluster
 

@@ -9,7 +9,8 @@ import kubernetes
 import yaml
 from kubernetes import config
 
-from tests.real.conftest import SOURCE, TARGET, state, write_yaml
+from tests.playbooks.conftest import write_yaml
+from tests.real.conftest import SOURCE, TARGET, state
 
 
 def test_check_upgrade_rerun_and_rollback(real_mesh, run_playbook):

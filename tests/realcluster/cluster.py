@@ -6,6 +6,7 @@ starts it, and talks to it with the pinned kubectl and helm (``.tools/bin``) and
 from __future__ import annotations
 
 import base64
+import ctypes
 import json
 import os
 import signal
@@ -25,6 +26,17 @@ TOOLS_BIN = os.path.join(REPO_ROOT, ".tools", "bin")
 HUB = "docker.io/istio"
 INGRESS_NAMESPACE = "istio-ingress"
 GATEWAY_NAME = "istio-ingressgateway"
+
+
+def _own_session_dying_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """In the cluster's process: a session of its own (stop() signals the group), and SIGTERM when the Python process
+    that started it dies, so that a killed test run leaves no cluster behind."""
+    os.setsid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 class RealCluster:  # pylint: disable=too-many-instance-attributes
@@ -52,7 +64,7 @@ class RealCluster:  # pylint: disable=too-many-instance-attributes
         stderr_path = os.path.join(self.state_dir, "up.log")
         with open(stderr_path, "w", encoding="utf-8") as stderr:
             self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True,  # pylint: disable=consider-using-with
-                                            start_new_session=True)
+                                            preexec_fn=_own_session_dying_with_parent)
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
         for line in self.process.stdout:
