@@ -2,7 +2,8 @@
 # `make test-real`: the tests on the real cluster of tests/realcluster (the upstream Kubernetes API server and
 # controllers, kwok nodes, the real istiod of two Istio releases, all built from Go modules): the pytest tests
 # marked real_cluster (tests/real, the fidelity comparison) and the molecule scenarios default and rollback with
-# MESHOPS_TEST_CLUSTER=real. Needs `make setup` and Go.
+# MESHOPS_TEST_CLUSTER=real, once with the manifest installer and once with the helm installer. Needs `make setup`
+# and Go.
 #
 # Without Go it prints one line saying so and exits 77 ("not run"); `make test` shows that in its summary. Under CI
 # (CI=true) a missing Go is a failure: CI's machine has it.
@@ -41,9 +42,22 @@ step() {
     fi
 }
 
+go_checks() {
+    local unformatted
+    unformatted=$(gofmt -l tests/realcluster)
+    if [ -n "$unformatted" ]; then
+        echo "gofmt would change: $unformatted"
+        return 1
+    fi
+    (cd tests/realcluster && GOFLAGS=-mod=readonly go vet ./...) && (cd tests/realcluster/kwok && GOFLAGS=-mod=readonly go vet ./...)
+}
+
+step go-checks go_checks
 # shellcheck disable=SC2086  # REAL_PYTEST_ARGS is a list of options
 step pytest "$python" -m pytest -m real_cluster ${REAL_PYTEST_ARGS--n 2} tests/real tests/fidelity
 step molecule-default env MESHOPS_TEST_CLUSTER=real bash scripts/molecule.sh -s default
 step molecule-rollback env MESHOPS_TEST_CLUSTER=real bash scripts/molecule.sh -s rollback
+step molecule-default-helm env MESHOPS_TEST_CLUSTER=real MESHOPS_TEST_INSTALLER=helm bash scripts/molecule.sh -s default
+step molecule-rollback-helm env MESHOPS_TEST_CLUSTER=real MESHOPS_TEST_INSTALLER=helm bash scripts/molecule.sh -s rollback
 echo "test-real: exit ${rc} after $((SECONDS - start)) s"
 exit "$rc"

@@ -5,7 +5,8 @@ revision with ``istio.io/rev=default``, a pod that asks for injection with ``sid
 namespace without labels, an OnDelete StatefulSet; the sample mesh already has every namespace label, a pinned
 workload, a Job, a bare pod and a gateway), then ``upgrade.yml`` to 1.29.1 and ``rollback.yml``. After each step
 the two clusters must agree on: the namespaces' injection labels, the revision, proxy image and placement
-(native sidecar or container) of each workload's sidecars, the Istio webhook configurations (names, labels, webhooks, their selectors and services), the
+(native sidecar or container) of each workload's sidecars, the Istio webhook configurations (names, labels, webhooks, their selectors, services, failurePolicy and whether istiod patched a
+caBundle in), the
 revision tags, and what ``mesh_info`` and ``sidecar_audit`` report. A difference is either fixed in the
 simulated cluster or listed in KNOWN_DIFFERENCES with its reason (and in tests/simcluster/README.md).
 """
@@ -108,7 +109,9 @@ def observe(kubeconfig: str, run_module, ca_auth: dict, revision: str) -> dict: 
                 continue
             webhooks[f"{kind}/{config['metadata']['name']}"] = {
                 "labels": {k: v for k, v in labels.items() if k in ("istio.io/rev", "istio.io/tag", "app")},
-                "webhooks": [{"name": hook["name"], "namespaceSelector": _selector(hook.get("namespaceSelector")),
+                "webhooks": [{"name": hook["name"], "failurePolicy": hook.get("failurePolicy"),
+                              "caBundle": bool(hook["clientConfig"].get("caBundle")),
+                              "namespaceSelector": _selector(hook.get("namespaceSelector")),
                               "objectSelector": _selector(hook.get("objectSelector")),
                               "service": (hook["clientConfig"].get("service") or {}).get("name"),
                               "path": (hook["clientConfig"].get("service") or {}).get("path"),

@@ -198,3 +198,31 @@ def test_wait_timeout_reports_what_it_saw(old_mesh, run, manifest):
     result = run(version=NEW_VERSION, manifests=[manifest], wait_timeout=1)
     assert result["failed"] is True, result
     assert result["msg"].startswith("istiod revision 1-29-2 was not ready within 1 seconds: Deployment istio-system/istiod-1-29-2:")
+
+
+def test_reapply_leaves_istiods_webhook_fields_to_istiod(old_mesh, run, manifest, tmp_path):
+    """istiod patches its webhooks' caBundle and turns its validator's failurePolicy to Fail once it serves (the
+    simulated cluster does it too: simcluster/istio/istiod_writes.py). Applying a changed manifest must not write
+    them back: with force, the chart's failurePolicy Ignore would switch validation off until istiod noticed."""
+    key = "admissionregistration.k8s.io/validatingwebhookconfigurations"
+    name = f"istio-validator-{NEW}-istio-system"
+    assert run(version=NEW_VERSION, manifests=[manifest])["changed"] is True
+    assert old_mesh.settle()
+    validator = old_mesh.store.get(key, None, name)
+    assert validator["webhooks"][0]["failurePolicy"] == "Fail" and validator["webhooks"][0]["clientConfig"]["caBundle"]
+
+    objects = controlplane.render(NEW, NEW_VERSION)
+    for obj in objects:
+        obj["metadata"].setdefault("labels", {})["example.com/owner"] = "platform"
+    watch = old_mesh.store.watch(key, field_selector="metadata.name=" + name, resource_version=validator["metadata"]["resourceVersion"])
+    try:
+        result = run(version=NEW_VERSION, manifests=[write_manifest(tmp_path / "labelled.yaml", objects)])
+        assert result["changed"] is True, result
+        seen = []
+        while (event := watch.next(timeout=1)) is not None:
+            seen.append((event[1]["webhooks"][0]["failurePolicy"], (event[1]["metadata"].get("labels") or {}).get("example.com/owner")))
+    finally:
+        watch.close()
+    assert ("Fail", "platform") in seen and all(policy == "Fail" for policy, _owner in seen), seen
+    injector = old_mesh.store.get("admissionregistration.k8s.io/mutatingwebhookconfigurations", None, "istio-sidecar-injector-" + NEW)
+    assert all(hook["clientConfig"].get("caBundle") for hook in injector["webhooks"])

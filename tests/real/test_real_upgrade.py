@@ -123,13 +123,18 @@ def test_manifest_installer_leaves_istiods_webhook_fields_to_istiod(real_mesh, r
     api = kubernetes.client.AdmissionregistrationV1Api(client)
     watcher = kubernetes.watch.Watch()
 
+    errors = []
+
     def watch():
-        for event in watcher.stream(api.list_validating_webhook_configuration, field_selector=f"metadata.name={name}",
-                                    resource_version=validator["metadata"]["resourceVersion"], timeout_seconds=60):
-            seen.append((event["type"], event["object"].webhooks[0].failure_policy,
-                         (event["object"].metadata.labels or {}).get("example.com/owner")))
-            if seen[-1][2] == "platform" and len(seen) > 1:
-                return
+        try:
+            for event in watcher.stream(api.list_validating_webhook_configuration, field_selector=f"metadata.name={name}",
+                                        resource_version=validator["metadata"]["resourceVersion"], timeout_seconds=60):
+                seen.append((event["type"], event["object"].webhooks[0].failure_policy,
+                             (event["object"].metadata.labels or {}).get("example.com/owner")))
+                if seen[-1][2] == "platform" and len(seen) > 1:
+                    return
+        except Exception as exc:  # pylint: disable=broad-except  (reported by the test below)
+            errors.append(exc)
 
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
@@ -137,7 +142,9 @@ def test_manifest_installer_leaves_istiods_webhook_fields_to_istiod(real_mesh, r
     assert changed.rc == 0, changed.output
     thread.join(30)
     watcher.stop()
+    thread.join(5)
     client.close()
+    assert not errors, errors
     assert any(labels == "platform" for _type, _policy, labels in seen), seen
     assert all(policy == "Fail" for _type, policy, _labels in seen), seen
     injector = real_mesh.get(f"/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector-{TARGET.revision}")

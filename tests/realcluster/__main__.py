@@ -4,6 +4,7 @@ until SIGTERM or SIGINT.
     python -m tests.realcluster --kubeconfig PATH [--istio VERSION] [--mesh] [--rollout-delay SECONDS] [--state-dir DIR]
     python -m tests.realcluster --build-only
     python -m tests.realcluster --render-istiod VERSION   # the release's istiod chart for its revision, as YAML
+    python -m tests.realcluster --charts-dir VERSION      # where Istio's charts of that release are
 
 Prints ``ready https://127.0.0.1:PORT`` once it serves (after the installs), as ``python -m tests.simcluster`` does.
 """
@@ -32,8 +33,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--build-only", action="store_true", help="build (or check) the programs, print their build times and exit")
     parser.add_argument("--render-istiod", choices=sorted(build.RELEASES), metavar="VERSION",
                         help="print the istiod chart of this release rendered for its revision (the manifest installer's input) and exit")
+    parser.add_argument("--charts-dir", choices=sorted(build.RELEASES), metavar="VERSION",
+                        help="print the folder of Istio's charts (manifests/charts) of this release and exit")
     args = parser.parse_args(argv)
-    if not args.build_only and not args.render_istiod and not args.kubeconfig:
+    if not (args.build_only or args.render_istiod or args.charts_dir or args.kubeconfig):
         parser.error("--kubeconfig is required (unless --build-only)")
     if args.mesh and not args.istio:
         parser.error("--mesh needs --istio VERSION")
@@ -43,6 +46,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Start, install, print the ready line, serve until a signal; return the exit code."""
     args = parse_args(argv)
+    if args.charts_dir:
+        try:
+            sys.stdout.write(build.charts_dir(args.charts_dir) + "\n")
+        except build.RealClusterUnavailable as exc:
+            sys.stderr.write(f"realcluster: {exc}\n")
+            return 2
+        return 0
     if args.render_istiod:
         try:
             with tempfile.TemporaryDirectory(prefix="realcluster-render-") as scratch:

@@ -1,7 +1,9 @@
-"""Istio in the simulated cluster: the admission hook that runs the stored mutating webhooks on pod creation."""
+"""Istio in the simulated cluster: the admission hook that runs the stored mutating webhooks on pod creation, and
+istiod's own writes to the webhook configurations of its revision."""
 
 from __future__ import annotations
 
+from .istiod_writes import IstiodWebhookWrites
 from .webhooks import admit_pod
 
 POD_KEY = "pods"
@@ -20,5 +22,6 @@ def admission_hook(store, settings):
 
 
 def install(store, settings) -> None:
-    """Register Istio's admission hook with ``store``; ``settings`` is read live (kubelet version, nodes)."""
+    """Register Istio's admission hook and istiod's webhook writes with ``store``; ``settings`` is read live."""
     store.add_admission_hook(admission_hook(store, settings))
+    store.subscribe(IstiodWebhookWrites(store))

@@ -60,4 +60,3 @@ func runEtcd(args []string) int {
 		return 0
 	}
 }
-

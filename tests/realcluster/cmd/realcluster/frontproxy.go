@@ -65,7 +65,6 @@ func (f *frontProxy) serve(ln net.Listener) error {
 	return server.ServeTLS(ln, "", "")
 }
 
-
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
