@@ -58,27 +58,40 @@ def source_installed_with_manifest(sim, kubeconfig: str) -> None:
     sim.settle(20)
 
 
-def state(sim) -> dict:
-    """What the upgrade changes: namespace injection labels, tags, the gateway's label, sidecar revisions, the record."""
-    namespaces = sim.store.list("namespaces")[0]
-    tags = sim.store.list("admissionregistration.k8s.io/mutatingwebhookconfigurations", label_selector="istio.io/tag")[0]
-    pods = sim.store.list("pods")[0]
-    gateway = sim.store.get("apps/deployments", mesh.INGRESS_NAMESPACE, "istio-ingressgateway")
-    record = sim.store.get("configmaps", "istio-system", "meshops-istio-upgrade")
-    sidecars = {}
+def mesh_state(namespaces: list, tags: list, pods: list, gateway: dict, istiods: list, record: dict | None) -> dict:
+    """What the upgrade changes, from the objects read (by either cluster's tests): namespace injection labels, tags,
+    the gateway's label, the revisions and proxy images of the running pods' sidecars, the istiod Deployments and
+    the record's stage."""
+    sidecars, images = {}, {}
     for pod in pods:
-        status = (pod["metadata"].get("annotations") or {}).get("sidecar.istio.io/status")
-        if status and pod.get("status", {}).get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp"):
-            sidecars.setdefault(pod["metadata"]["namespace"], set()).add(json.loads(status)["revision"])
+        meta = pod["metadata"]
+        status = (meta.get("annotations") or {}).get("sidecar.istio.io/status")
+        if not status or pod.get("status", {}).get("phase") != "Running" or meta.get("deletionTimestamp"):
+            continue
+        sidecars.setdefault(meta["namespace"], set()).add(json.loads(status)["revision"])
+        for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
+            if container["name"] == "istio-proxy":
+                images.setdefault(meta["namespace"], set()).add(container["image"])
     return {
         "labels": {ns["metadata"]["name"]: {k: v for k, v in (ns["metadata"].get("labels") or {}).items()
                                             if k in ("istio-injection", "istio.io/rev")} for ns in namespaces},
         "tags": {t["metadata"]["labels"]["istio.io/tag"]: t["metadata"]["labels"]["istio.io/rev"] for t in tags},
         "gateway": gateway["spec"]["template"]["metadata"]["labels"].get("istio.io/rev"),
         "sidecars": sidecars,
-        "istiods": sorted(d["metadata"]["name"] for d in sim.store.list("apps/deployments", "istio-system")[0]),
+        "images": images,
+        "istiods": sorted(d["metadata"]["name"] for d in istiods),
         "stage": (record or {}).get("data", {}).get("stage"),
     }
+
+
+def state(sim) -> dict:
+    """``mesh_state`` of the simulated cluster, read from its store."""
+    return mesh_state(sim.store.list("namespaces")[0],
+                      sim.store.list("admissionregistration.k8s.io/mutatingwebhookconfigurations", label_selector="istio.io/tag")[0],
+                      sim.store.list("pods")[0],
+                      sim.store.get("apps/deployments", mesh.INGRESS_NAMESPACE, "istio-ingressgateway"),
+                      sim.store.list("apps/deployments", "istio-system")[0],
+                      sim.store.get("configmaps", "istio-system", "meshops-istio-upgrade"))
 
 
 @pytest.fixture

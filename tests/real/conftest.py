@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.playbooks.conftest import PlaybookRun
+from tests.playbooks.conftest import PlaybookRun, mesh_state
 from tests.realcluster import build
 from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, TOOLS_BIN, RealCluster
 
@@ -80,29 +80,11 @@ def items(cluster: RealCluster, path: str) -> list[dict]:
 
 
 def state(cluster: RealCluster) -> dict:
-    """What the upgrade changes, read through the API: namespace injection labels, tags, the gateway's revision, the
-    revisions and proxy images of the running pods' sidecars, the istiod Deployments and the record's stage."""
-    namespaces = items(cluster, "/api/v1/namespaces")
-    tags = items(cluster, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?labelSelector=istio.io%2Ftag")
-    sidecars, images = {}, {}
-    for pod in items(cluster, "/api/v1/pods"):
-        meta = pod["metadata"]
-        status = (meta.get("annotations") or {}).get("sidecar.istio.io/status")
-        if not status or pod.get("status", {}).get("phase") != "Running" or meta.get("deletionTimestamp"):
-            continue
-        sidecars.setdefault(meta["namespace"], set()).add(json.loads(status)["revision"])
-        for container in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
-            if container["name"] == "istio-proxy":
-                images.setdefault(meta["namespace"], set()).add(container["image"])
-    gateway = cluster.get(f"/apis/apps/v1/namespaces/{INGRESS_NAMESPACE}/deployments/{GATEWAY_NAME}")
+    """``mesh_state`` (tests/playbooks) of the real cluster, read through the API."""
     records = items(cluster, "/api/v1/namespaces/istio-system/configmaps?fieldSelector=metadata.name%3Dmeshops-istio-upgrade")
-    return {
-        "labels": {ns["metadata"]["name"]: {k: v for k, v in (ns["metadata"].get("labels") or {}).items()
-                                            if k in ("istio-injection", "istio.io/rev")} for ns in namespaces},
-        "tags": {t["metadata"]["labels"]["istio.io/tag"]: t["metadata"]["labels"]["istio.io/rev"] for t in tags},
-        "gateway": gateway["spec"]["template"]["metadata"]["labels"].get("istio.io/rev"),
-        "sidecars": sidecars,
-        "images": images,
-        "istiods": sorted(d["metadata"]["name"] for d in items(cluster, "/apis/apps/v1/namespaces/istio-system/deployments")),
-        "stage": (records[0]["data"].get("stage") if records else None),
-    }
+    return mesh_state(items(cluster, "/api/v1/namespaces"),
+                      items(cluster, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?labelSelector=istio.io%2Ftag"),
+                      items(cluster, "/api/v1/pods"),
+                      cluster.get(f"/apis/apps/v1/namespaces/{INGRESS_NAMESPACE}/deployments/{GATEWAY_NAME}"),
+                      items(cluster, "/apis/apps/v1/namespaces/istio-system/deployments"),
+                      records[0] if records else None)
