@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.meshops.istio.plugins.module_utils.istio.revision import revision_from_version
 from ansible_collections.meshops.istio.plugins.module_utils.istio.version import (
     compare,
     parse_version,
@@ -31,10 +32,12 @@ def istio_upgrade_problems(source_version, target_version) -> list:
 
 
 def istio_revision_of(version) -> str:
-    """The revision name the collection derives from a version: ``1.29.2`` -> ``1-29-2`` (dots are invalid in revisions)."""
-    parsed = parse_version(version)
-    text = parsed.release if parsed is not None else str(version or "")
-    return text.replace(".", "-").lower()
+    """The revision name the collection derives from a version (``1.29.2`` -> ``1-29-2``, ``1.29.2-distroless`` ->
+    ``1-29-2``): ``revision_from_version``, the modules' own derivation; empty when none can be derived."""
+    try:
+        return revision_from_version(str(version or ""))
+    except ValueError:
+        return ""
 
 
 def istio_gateways_before(gateways) -> dict:

@@ -205,3 +205,11 @@ def test_as_ansible_runs_it_chaining_the_resource_version(cluster, sim_kubeconfi
     result = json.loads(out.read_text())
     assert result["changed"] is True and result["record"]["stage"] == "control_plane"
     assert result["resource_version"] == stored(cluster)["metadata"]["resourceVersion"]
+
+
+@pytest.mark.parametrize("stage", ["finalized", "rolling_back", "rolled_back"])
+def test_no_new_record_at_an_end_stage(cluster, sim_auth, run_module, stage):
+    """Without a record there is nothing to finalize or roll back: refused, and nothing written."""
+    run = run_module(upgrade_record.main, dict(sim_auth, state="present", stage=stage, record={"source": SOURCE, "target": TARGET}))
+    assert run.failed and "a new upgrade starts at one of preflight, control_plane, data_plane, gateways, verify" in run.result["msg"], run.result
+    assert stored(cluster) is None and not cluster.writes()

@@ -107,6 +107,10 @@ def merge(stored: dict | None, fields: dict, now: str) -> tuple[dict, bool]:
     """
     new_stage = fields.get("stage")
     starts_new = stored is None or (is_closed(stored) and (new_stage == UPGRADE_STAGES[0] or _other_target(stored, fields)))
+    if starts_new and new_stage in (FINALIZED, ROLLING_BACK, ROLLED_BACK):
+        raise RecordError("cannot record stage %s: %s, so there is no upgrade to %s; a new upgrade starts at one of %s"
+                          % (new_stage, "there is no record" if stored is None else "the last upgrade is over (%s)" % stored.get("stage"),
+                             "finalize" if new_stage == FINALIZED else "roll back", ", ".join(UPGRADE_STAGES)))
     base = empty_record() if starts_new else _complete(stored)
     if starts_new:
         base["started"] = now

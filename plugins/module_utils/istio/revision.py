@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio import labels
+from ansible_collections.meshops.istio.plugins.module_utils.istio.version import parse_version
 
 DNS1123_LABEL_MAX = 63
 # istiod-<R> must stay a valid DNS-1123 label (63), so R keeps 63 - len("istiod-") characters.
@@ -58,10 +59,13 @@ def is_valid_revision(revision: str) -> bool:
 def revision_from_version(version: str, prefix: str = "") -> str:
     """The conventional revision for an Istio version: ``1.29.2`` -> ``1-29-2``; ``1.29.0-rc.1`` -> ``1-29-0-rc-1``.
 
+    The revision names the release: an image variant is not part of it (``1.29.2-distroless`` -> ``1-29-2``).
+    This is the one derivation: the modules and the role's filter ``istio_revision_of`` both use it.
     ``prefix`` is prepended with a dash (``prefix="canary"`` -> ``canary-1-29-2``), as the sail operator does.
     Raises ValueError when the result is not a valid revision.
     """
-    text = version.strip().lower()
+    parsed = parse_version(version)
+    text = parsed.release if parsed is not None else version.strip().lower()
     if text.startswith("v"):
         text = text[1:]
     body = re.sub(r"[^a-z0-9]+", "-", text).strip("-")

@@ -9,6 +9,7 @@ from ansible_collections.meshops.istio.plugins.filter.istio_upgrade import (
     istio_revision_of,
     istio_upgrade_problems,
 )
+from ansible_collections.meshops.istio.plugins.module_utils.istio.lifecycle import requested_revision
 
 
 @pytest.mark.parametrize("source, target, problem", [
@@ -29,9 +30,16 @@ def test_upgrade_problems(source, target, problem):
         assert len(problems) == 1 and problem in problems[0]
 
 
-@pytest.mark.parametrize("version, revision", [("1.29.2", "1-29-2"), ("v1.29.0-rc.1", "1-29-0-rc-1"), ("1.29.2-distroless", "1-29-2")])
+@pytest.mark.parametrize("version, revision", [("1.29.2", "1-29-2"), ("v1.29.0-rc.1", "1-29-0-rc-1"), ("1.29.2-distroless", "1-29-2"),
+                                               ("", "")])
 def test_revision_of(version, revision):
     assert istio_revision_of(version) == revision
+
+
+@pytest.mark.parametrize("version", ["1.29.2", "v1.29.2", "1.29.2-distroless", "1.29.0-rc.1", "1.29.0-rc.1-debug", "1.30-dev"])
+def test_role_and_modules_derive_the_same_revision(version):
+    """The role's filter and mesh_control_plane's derivation (lifecycle.requested_revision) never disagree."""
+    assert istio_revision_of(version) == requested_revision(None, version)[0]
 
 
 def test_gateways_before():

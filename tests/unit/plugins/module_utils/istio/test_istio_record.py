@@ -14,8 +14,18 @@ TARGET = {"revision": "1-29-2", "version": "1.29.2"}
 
 
 def at(stage, status="in_progress", **fields):
-    """A stored record of the upgrade SOURCE -> TARGET at ``stage``."""
-    return rec.merge(None, dict(fields, source=SOURCE, target=TARGET, stage=stage, status=status), NOW)[0]
+    """A stored record of the upgrade SOURCE -> TARGET at ``stage`` (as read from the cluster).
+
+    A new record cannot start at an end stage (finalized, rolling_back, rolled_back), so such a record is one
+    started at preflight with its stage then set, as the role's runs would have left it.
+    """
+    if stage in rec.UPGRADE_STAGES:
+        return rec.merge(None, dict(fields, source=SOURCE, target=TARGET, stage=stage, status=status), NOW)[0]
+    record = rec.merge(None, dict(fields, source=SOURCE, target=TARGET, stage="preflight", status=status), NOW)[0]
+    record["stage"] = stage
+    record["status"] = status
+    record["history"][-1]["stage"] = stage
+    return record
 
 
 @pytest.mark.parametrize("fields, problem", [
@@ -142,3 +152,20 @@ def test_from_data_rejects_what_is_not_a_record(data, fragment):
     with pytest.raises(rec.RecordError) as raised:
         rec.from_data(data, "ConfigMap istio-system/r")
     assert fragment in str(raised.value) and "ConfigMap istio-system/r" in str(raised.value)
+
+
+@pytest.mark.parametrize("stored_stage, stage", [
+    (None, "finalized"), (None, "rolling_back"), (None, "rolled_back"),
+    ("rolled_back", "finalized"),
+])
+def test_no_new_record_at_an_end_stage(stored_stage, stage):
+    """A new upgrade's record starts at an upgrade stage: there is nothing to finalize or roll back yet."""
+    stored = at(stored_stage) if stored_stage else None
+    with pytest.raises(rec.RecordError) as raised:
+        rec.merge(stored, {"stage": stage, "source": SOURCE, "target": {"revision": "1-30-0", "version": "1.30.0"}}, LATER)
+    assert "a new upgrade starts at one of preflight" in str(raised.value)
+
+
+def test_finalized_again_is_no_new_record():
+    merged, changed = rec.merge(at("finalized"), {"stage": "finalized"}, LATER)
+    assert merged["stage"] == "finalized" and not changed

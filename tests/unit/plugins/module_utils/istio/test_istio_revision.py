@@ -30,7 +30,8 @@ def test_invalid_revisions(name, fragment):
     ("1.29.2", "", "1-29-2"),
     ("v1.24.3", "", "1-24-3"),
     ("1.29.0-rc.1", "", "1-29-0-rc-1"),
-    ("1.29.2-distroless", "", "1-29-2-distroless"),
+    ("1.29.2-distroless", "", "1-29-2"),  # the image variant is not part of the release
+    ("v1.29.0-rc.1-debug", "", "1-29-0-rc-1"),
     ("1.24.3", "istio", "istio-1-24-3"),
 ])
 def test_revision_from_version(version, prefix, expected):
