@@ -24,7 +24,8 @@ description:
     open (neither finalized nor rolled back); stages move as an upgrade and a rollback can (nothing but
     C(finalized) after C(finalized); C(rolled_back) only after C(rolling_back); no upgrade stage during a
     rollback). Recording stage C(preflight), or another target, on a finalized or rolled back record starts a new
-    record."
+    record. A new record starts at an upgrade stage (C(preflight) to C(verify)), never at C(finalized),
+    C(rolling_back) or C(rolled_back)."
 author:
   - meshops.istio maintainers (@meshops)
 options:
