@@ -42,6 +42,7 @@ step() {
     fi
 }
 
+# shellcheck disable=SC2329  # called through step
 go_checks() {
     local unformatted
     unformatted=$(gofmt -l tests/realcluster)

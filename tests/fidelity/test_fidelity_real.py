@@ -5,9 +5,9 @@ revision with ``istio.io/rev=default``, a pod that asks for injection with ``sid
 namespace without labels, an OnDelete StatefulSet; the sample mesh already has every namespace label, a pinned
 workload, a Job, a bare pod and a gateway), then ``upgrade.yml`` to 1.29.1 and ``rollback.yml``. After each step
 the two clusters must agree on: the namespaces' injection labels, the revision, proxy image and placement
-(native sidecar or container) of each workload's sidecars, the Istio webhook configurations (names, labels, webhooks, their selectors, services, failurePolicy and whether istiod patched a
-caBundle in), the
-revision tags, and what ``mesh_info`` and ``sidecar_audit`` report. A difference is either fixed in the
+(native sidecar or container) of each workload's sidecars, the Istio webhook configurations (names, labels,
+webhooks, their selectors, services, failurePolicy and whether istiod patched a caBundle in), the revision tags,
+and what ``mesh_info`` and ``sidecar_audit`` report. A difference is either fixed in the
 simulated cluster or listed in KNOWN_DIFFERENCES with its reason (and in tests/simcluster/README.md).
 """
 from __future__ import annotations
