@@ -12,13 +12,7 @@ simulated cluster or listed in KNOWN_DIFFERENCES with its reason (and in tests/s
 """
 from __future__ import annotations
 
-import base64
 import json
-import os
-import ssl
-import subprocess
-import sys
-import urllib.request
 
 import pytest
 import yaml
@@ -27,12 +21,12 @@ from ansible_collections.meshops.istio.plugins.modules import mesh_info, sidecar
 
 # the run_module fixture of the module tests
 from tests.modules.conftest import run_module  # noqa: F401 pylint: disable=unused-import
+from tests.ansible_runner import PlaybookRun, run_collection_playbook
 from tests.realcluster import build
-from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, TOOLS_BIN
+from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, api_request
 from tests.simcluster.cluster import SimCluster
 from tests.simcluster.fixtures import controlplane, mesh
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOURCE, TARGET = build.SOURCE, build.TARGET
 
 # Where the two clusters differ on purpose, each with its reason: (aspect, key) -> reason.
@@ -56,13 +50,7 @@ def extras() -> list[dict]:
 # ------------------------------------------------------------------------------------------------ reading a cluster
 
 def _api_get(kubeconfig: str, path: str) -> dict:
-    with open(kubeconfig, encoding="utf-8") as handle:
-        config = yaml.safe_load(handle)
-    cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
-    context = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
-    request = urllib.request.Request(cluster["server"] + path, headers={"Authorization": "Bearer " + user["token"]})
-    with urllib.request.urlopen(request, context=context, timeout=30) as response:  # nosec: loopback only
-        return json.loads(response.read())
+    return api_request(kubeconfig, "GET", path)
 
 
 def _owner(pod: dict, replicasets: dict) -> str:
@@ -154,15 +142,11 @@ def differences(sim: dict, real: dict) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------ the scenario
 
-def _playbook(name: str, kubeconfig: str, manifest: str, home, *args: str) -> subprocess.CompletedProcess:
+def _playbook(name: str, kubeconfig: str, manifest: str, home, *args: str) -> PlaybookRun:
     variables = {"istio_target_version": TARGET.version, "istio_manifests": [manifest], "istio_k8s_auth": {"kubeconfig": kubeconfig},
                  "istio_gateways": [{"name": GATEWAY_NAME, "namespace": INGRESS_NAMESPACE}], "istio_restart_wait_timeout": 120,
                  "istio_restart_poll_interval": 0.5, "istio_restart_batch_size": 20, "istio_gateway_wait_timeout": 120}
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_NOCOLOR="true",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(home), PATH=TOOLS_BIN + os.pathsep + os.environ["PATH"])
-    return subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-                           os.path.join(REPO_ROOT, "playbooks", name + ".yml"), "-e", json.dumps(variables), *args],
-                          capture_output=True, text=True, env=env, timeout=900, check=False)
+    return run_collection_playbook(name, variables, home, *args)
 
 
 @pytest.fixture
@@ -211,7 +195,7 @@ def test_same_scenario_same_outcome(real_cluster, simulated, run_module, tmp_pat
                 # the upgrade stops before verify: the OnDelete StatefulSet's pod stays stale (on both clusters)
                 args = ("--tags", "control_plane,data_plane,gateways") if step == "upgrade" else ()
                 done = _playbook(step, kubeconfig, str(manifest), home, *args)
-                assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+                assert done.rc == 0, done.output[-9000:]
             assert sim_cluster.settle(60) and real_cluster.settle(120)
         revision = TARGET.revision if step == "upgrade" else SOURCE.revision
         sim_view = observe(sim_kubeconfig, run_module, _auth(sim_kubeconfig), revision)

@@ -6,11 +6,12 @@ import json
 import os
 import socket
 import subprocess
-import sys
 
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
+
+from tests.ansible_runner import BIN, ansible_env
 
 
 class ModuleRun:
@@ -75,9 +76,8 @@ def ansible_playbook(tmp_path):
     The modules run with this Python (the one with the kubernetes client); extra arguments such as ``--check`` and
     ``--diff`` follow the playbook. Ansible's home is a temporary folder, so no user configuration leaks in.
     """
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="1")
-    binary = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    env = ansible_env(tmp_path / "ansible-home")
+    binary = os.path.join(BIN, "ansible-playbook")
 
     def run(playbook, *args: str, cwd: str | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
         command = [binary, "-i", "localhost,", "-c", "local", str(playbook), *args]

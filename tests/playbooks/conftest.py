@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -14,13 +10,11 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.meshops.istio.plugins.modules import mesh_control_plane
 
+from tests.ansible_runner import PlaybookRun, run_collection_playbook
 from tests.simcluster.fixtures import controlplane, mesh
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 SOURCE, SOURCE_VERSION = "1-27-3", "1.27.3"
 TARGET, TARGET_VERSION = "1-28-1", "1.28.1"
-RECAP = re.compile(r"^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 
 def write_yaml(path, objects: list[dict]) -> str:
@@ -28,20 +22,6 @@ def write_yaml(path, objects: list[dict]) -> str:
     with open(path, "w", encoding="utf-8") as handle:
         yaml.safe_dump_all(objects, handle)
     return str(path)
-
-
-class PlaybookRun:
-    """The outcome of one ansible-playbook run: return code, output and the PLAY RECAP counts."""
-
-    def __init__(self, completed: subprocess.CompletedProcess) -> None:
-        self.rc = completed.returncode
-        self.output = completed.stdout + completed.stderr
-        match = RECAP.search(completed.stdout)
-        self.changed = int(match.group(2)) if match else None
-        self.failed = int(match.group(4)) if match else None
-
-    def __repr__(self) -> str:
-        return self.output
 
 
 def source_installed_with_manifest(sim, kubeconfig: str) -> None:
@@ -106,9 +86,6 @@ def sample_mesh(sim):
 def run_playbook(sim_kubeconfig, tmp_path):
     """Run playbooks/<name>.yml with the manifest installer for the target and ``extra`` variables."""
     target_manifest = write_yaml(tmp_path / "target.yaml", controlplane.render(TARGET, TARGET_VERSION))
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-               ANSIBLE_NOCOLOR="true", ANSIBLE_FORCE_COLOR="false")
 
     def run(name: str, *args: str, **extra) -> PlaybookRun:
         variables = {"istio_target_version": TARGET_VERSION, "istio_manifests": [target_manifest],
@@ -117,8 +94,6 @@ def run_playbook(sim_kubeconfig, tmp_path):
                      "istio_restart_wait_timeout": 60, "istio_restart_poll_interval": 0.2, "istio_restart_batch_size": 20,
                      "istio_gateway_wait_timeout": 60}
         variables.update(extra)
-        command = [ANSIBLE_PLAYBOOK, os.path.join(REPO_ROOT, "playbooks", name + ".yml"), "-e", json.dumps(variables), *args]
-        completed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
-        return PlaybookRun(completed)
+        return run_collection_playbook(name, variables, tmp_path / "ansible-home", *args, timeout=600)
 
     return run

@@ -9,16 +9,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.playbooks.conftest import PlaybookRun, mesh_state
+from tests.ansible_runner import BIN, PlaybookRun, ansible_env, run_collection_playbook
+from tests.playbooks.conftest import mesh_state
 from tests.realcluster import build
-from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, TOOLS_BIN, RealCluster
+from tests.realcluster.cluster import GATEWAY_NAME, INGRESS_NAMESPACE, RealCluster
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 SOURCE, TARGET = build.SOURCE, build.TARGET
 
 
@@ -40,11 +38,6 @@ def target_manifest(real_cluster, tmp_path) -> str:
 @pytest.fixture
 def run_playbook(real_cluster, target_manifest, tmp_path):
     """Run playbooks/<name>.yml against the real cluster, the manifest installer for the target, plus ``extra`` variables."""
-    # the pinned helm on PATH: the helm installer runs it
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"),
-               ANSIBLE_NOCOLOR="true", ANSIBLE_FORCE_COLOR="false", PATH=TOOLS_BIN + os.pathsep + os.environ["PATH"])
-
     def run(name: str, *args: str, **extra) -> PlaybookRun:
         variables = {"istio_target_version": TARGET.version, "istio_manifests": [target_manifest],
                      "istio_k8s_auth": {"kubeconfig": real_cluster.kubeconfig},
@@ -52,8 +45,7 @@ def run_playbook(real_cluster, target_manifest, tmp_path):
                      "istio_restart_wait_timeout": 120, "istio_restart_poll_interval": 0.5, "istio_restart_batch_size": 20,
                      "istio_gateway_wait_timeout": 120}
         variables.update(extra)
-        command = [ANSIBLE_PLAYBOOK, os.path.join(REPO_ROOT, "playbooks", name + ".yml"), "-e", json.dumps(variables), *args]
-        return PlaybookRun(subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, check=False))
+        return run_collection_playbook(name, variables, tmp_path / "ansible-home", *args)
 
     return run
 
@@ -61,14 +53,10 @@ def run_playbook(real_cluster, target_manifest, tmp_path):
 @pytest.fixture
 def run_module(real_cluster, tmp_path):
     """Run one module of the collection with ``ansible localhost -m`` against the real cluster; return (rc, output)."""
-    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_HOME=str(tmp_path / "ansible-home"), ANSIBLE_NOCOLOR="true")
-
     def run(module: str, **args) -> tuple[int, str]:
         args.setdefault("kubeconfig", real_cluster.kubeconfig)
-        command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m", "meshops.istio." + module,
-                   "-a", json.dumps(args)]
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+        command = [os.path.join(BIN, "ansible"), "localhost", "-m", "meshops.istio." + module, "-a", json.dumps(args)]
+        done = subprocess.run(command, capture_output=True, text=True, env=ansible_env(tmp_path / "ansible-home"), timeout=600, check=False)
         return done.returncode, done.stdout + done.stderr
 
     return run

@@ -134,15 +134,10 @@ def ensure_built(log=sys.stderr) -> Binaries:
 
 def charts_dir(version: str) -> str:
     """Istio's own Helm charts (``manifests/charts``) of the istio.io/istio module version this release pins."""
-    release = RELEASES[version]
-    done = subprocess.run([go_binary(), "list", "-m", "-json", "istio.io/istio"], cwd=os.path.join(HERE, release.module_dir),
+    # go mod download fetches the module when the cache lacks it and reports its folder either way
+    done = subprocess.run([go_binary(), "mod", "download", "-json", "istio.io/istio"], cwd=os.path.join(HERE, RELEASES[version].module_dir),
                           env=_go_env(), capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RealClusterUnavailable(f"'go list -m istio.io/istio' for Istio {version} failed: {done.stderr.strip()}")
-    module_dir = json.loads(done.stdout).get("Dir")
+    module_dir = json.loads(done.stdout or "{}").get("Dir") if done.returncode == 0 else None
     if not module_dir:
-        subprocess.run([go_binary(), "mod", "download", "istio.io/istio"], cwd=os.path.join(HERE, release.module_dir),
-                       env=_go_env(), capture_output=True, check=True)
-        module_dir = json.loads(subprocess.run([go_binary(), "list", "-m", "-json", "istio.io/istio"], cwd=os.path.join(HERE, release.module_dir),
-                                               env=_go_env(), capture_output=True, text=True, check=True).stdout)["Dir"]
+        raise RealClusterUnavailable(f"'go mod download istio.io/istio' for Istio {version} failed: {(done.stderr or done.stdout).strip()}")
     return os.path.join(module_dir, "manifests", "charts")

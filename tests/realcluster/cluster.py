@@ -9,6 +9,7 @@ import base64
 import ctypes
 import json
 import os
+import selectors
 import signal
 import ssl
 import subprocess
@@ -26,6 +27,19 @@ TOOLS_BIN = os.path.join(REPO_ROOT, ".tools", "bin")
 HUB = "docker.io/istio"
 INGRESS_NAMESPACE = "istio-ingress"
 GATEWAY_NAME = "istio-ingressgateway"
+
+
+def api_request(kubeconfig: str, method: str, path: str, body: dict | None = None, timeout: float = 30) -> dict:
+    """One JSON request to the cluster of a kubeconfig with a bearer token and a CA (either test cluster's kubeconfig)."""
+    with open(kubeconfig, encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    cluster, user = config["clusters"][0]["cluster"], config["users"][0]["user"]
+    context = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(cluster["server"] + path, data=data, method=method,
+                                     headers={"Authorization": "Bearer " + user["token"], "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, context=context, timeout=timeout) as response:  # nosec: loopback only
+        return json.loads(response.read())
 
 
 def _own_session_dying_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -67,12 +81,15 @@ class RealCluster:  # pylint: disable=too-many-instance-attributes
                                             preexec_fn=_own_session_dying_with_parent)
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.startswith("ready "):
-                self.url = line.split()[1]
-                break
-            if time.monotonic() > deadline:
-                break
+        # wait for the ready line, at most until the deadline (a select, so that a silent process cannot block past it)
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(self.process.stdout, selectors.EVENT_READ)
+            while not self.url and waiting.select(max(0.0, deadline - time.monotonic())):
+                line = self.process.stdout.readline()
+                if not line:
+                    break
+                if line.startswith("ready "):
+                    self.url = line.split()[1]
         if not self.url:
             self.stop()
             with open(stderr_path, encoding="utf-8") as handle:
@@ -108,20 +125,6 @@ class RealCluster:  # pylint: disable=too-many-instance-attributes
 
     # ----------------------------------------------------------------------------------------- clients
 
-    def _config(self) -> dict:
-        with open(self.kubeconfig, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-
-    @property
-    def token(self) -> str:
-        """The test client's bearer token."""
-        return self._config()["users"][0]["user"]["token"]
-
-    @property
-    def ca_pem(self) -> bytes:
-        """The CA certificate clients trust."""
-        return base64.b64decode(self._config()["clusters"][0]["cluster"]["certificate-authority-data"])
-
     def _run(self, tool: str, *args: str, input: str | None = None, check: bool = True,  # pylint: disable=redefined-builtin
              timeout: float = 300) -> subprocess.CompletedProcess:
         path = os.path.join(TOOLS_BIN, tool)
@@ -144,15 +147,10 @@ class RealCluster:  # pylint: disable=too-many-instance-attributes
 
     def get(self, path: str) -> dict:
         """GET an API path (``/api/v1/namespaces``) as JSON."""
-        return self._request("GET", path)
+        return api_request(self.kubeconfig, "GET", path)
 
     def _request(self, method: str, path: str, body: dict | None = None, timeout: float = 30) -> dict:
-        context = ssl.create_default_context(cadata=self.ca_pem.decode())
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Authorization": "Bearer " + self.token, "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, context=context, timeout=timeout) as response:  # nosec: loopback only
-            return json.loads(response.read())
+        return api_request(self.kubeconfig, method, path, body, timeout)
 
     # ----------------------------------------------------------------------------------------- instruments
 

@@ -35,7 +35,6 @@ type frontProxy struct {
 	keys      *pki
 	auditPath string
 	client    kubernetes.Interface
-	logf      func(string, ...any)
 	mu        sync.Mutex
 	skip      int // audit log lines forgotten by DELETE /_sim/requests
 }

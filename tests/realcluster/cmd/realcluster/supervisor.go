@@ -202,7 +202,7 @@ func runSupervisor(args []string) int {
 	}
 	logf("nodes ready after %.1f s", time.Since(t0).Seconds())
 
-	front := &frontProxy{keys: keys, auditPath: filepath.Join(logDir, "audit.log"), client: client, logf: logf}
+	front := &frontProxy{keys: keys, auditPath: filepath.Join(logDir, "audit.log"), client: client}
 	go func() {
 		if err := front.serve(apiListener); err != nil {
 			logf("front proxy: %v", err)
@@ -235,10 +235,7 @@ func runSupervisor(args []string) int {
 }
 
 func loadPKI(dir string) (*pki, error) {
-	p := &pki{Dir: dir, CACert: filepath.Join(dir, "ca.crt"), CAKey: filepath.Join(dir, "ca.key"),
-		ServerCert: filepath.Join(dir, "apiserver.crt"), ServerKey: filepath.Join(dir, "apiserver.key"),
-		SAKey: filepath.Join(dir, "sa.key"), SAPub: filepath.Join(dir, "sa.pub"), TokenFile: filepath.Join(dir, "tokens.csv"),
-		Tokens: map[string]string{}}
+	p := pkiPaths(dir)
 	data, err := os.ReadFile(p.TokenFile)
 	if err != nil {
 		return nil, err
