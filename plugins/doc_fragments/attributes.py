@@ -15,7 +15,9 @@ options: {}
 attributes:
   action_group:
     description: Use C(group/meshops.istio.istio) in C(module_defaults) to set the connection options once for
-      every module of this collection.
+      every module of this collection. The defaults of C(group/kubernetes.core.k8s) do not reach these modules; to
+      reuse them, give both groups the same mapping, for example with a YAML anchor (see the collection's
+      docs/playbooks.md).
     support: full
     membership:
       - meshops.istio.istio

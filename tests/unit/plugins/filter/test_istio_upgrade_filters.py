@@ -46,3 +46,30 @@ def test_gateways_before():
     gateways = [{"namespace": "istio-ingress", "name": "gw", "label_before": "1-27-3"},
                 {"namespace": "edge", "name": "egress", "label_before": None}]
     assert istio_gateways_before(gateways) == {"istio-ingress/gw": {"istio.io/rev": "1-27-3"}, "edge/egress": {}}
+
+
+def test_every_filter_is_documented(tmp_path):
+    """``ansible-doc -t filter`` shows each filter the collection registers with its documentation, none undocumented."""
+    import json
+    import os
+    import subprocess
+
+    from ansible_collections.meshops.istio.plugins.filter.istio_upgrade import FilterModule
+    from tests.ansible_runner import BIN, ansible_env
+
+    names = sorted("meshops.istio." + name for name in FilterModule().filters())
+    completed = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", "filter", "--json", *names], capture_output=True,
+                               text=True, env=ansible_env(tmp_path), check=False, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    docs = json.loads(completed.stdout)
+    assert sorted(docs) == names
+    for name, doc in docs.items():
+        documentation = doc["doc"]
+        assert documentation["name"] == name.rsplit(".", 1)[1]
+        assert documentation["short_description"] and documentation["description"]
+        assert "_input" in documentation["options"]
+        assert doc["examples"] and "_value" in doc["return"]
+    listed = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", "filter", "-l", "meshops.istio"], capture_output=True,
+                            text=True, env=ansible_env(tmp_path), check=False, timeout=120)
+    assert "UNDOCUMENTED" not in listed.stdout + listed.stderr
+    assert sorted(line.split()[0] for line in listed.stdout.splitlines() if line.strip()) == names
