@@ -14,6 +14,8 @@ options:
   kubeconfig:
     description:
       - Path to a kubeconfig file, or the kubeconfig itself as a dictionary.
+      - The tokens, passwords, keys and certificate data of a kubeconfig given as a dictionary are hidden in
+        everything the module prints, its invocation at C(-vvv) included.
       - When neither this, O(context) nor O(host) with credentials is given, the in-cluster service account is
         tried, then C(~/.kube/config).
       - Can also be set with the E(K8S_AUTH_KUBECONFIG) environment variable.
@@ -26,7 +28,8 @@ options:
   host:
     description:
       - The URL of the Kubernetes API server, for example V(https://10.0.0.1:6443).
-      - Overrides the server of the kubeconfig. With O(api_key) (or O(username) and O(password)) no kubeconfig is read.
+      - Overrides the server of the kubeconfig. With O(api_key), with O(username) and O(password), or with
+        O(client_cert) and O(client_key), no kubeconfig is read.
       - Can also be set with the E(K8S_AUTH_HOST) environment variable.
     type: str
   api_key:
@@ -47,25 +50,27 @@ options:
   validate_certs:
     description:
       - Whether to verify the API server's TLS certificate.
-      - Can also be set with the E(K8S_AUTH_VERIFY_SSL) environment variable.
+      - Can also be set with the E(K8S_AUTH_VALIDATE_CERTS) or E(K8S_AUTH_VERIFY_SSL) environment variable (the
+        first one set wins). As in kubernetes.core, only V(0), V(false) and V(no) (in any case) turn verification
+        off from the environment; any other value, V(off) included, leaves it on.
     type: bool
     aliases: [verify_ssl]
   ca_cert:
     description:
       - Path to the CA certificate (the full chain) that signed the API server's certificate.
-      - Can also be set with the E(K8S_AUTH_SSL_CA_CERT) environment variable.
+      - Can also be set with the E(K8S_AUTH_CA_CERT) or E(K8S_AUTH_SSL_CA_CERT) environment variable.
     type: path
     aliases: [ssl_ca_cert]
   client_cert:
     description:
       - Path to a client certificate to authenticate with the API.
-      - Can also be set with the E(K8S_AUTH_CERT_FILE) environment variable.
+      - Can also be set with the E(K8S_AUTH_CLIENT_CERT) or E(K8S_AUTH_CERT_FILE) environment variable.
     type: path
     aliases: [cert_file]
   client_key:
     description:
       - Path to the key of O(client_cert).
-      - Can also be set with the E(K8S_AUTH_KEY_FILE) environment variable.
+      - Can also be set with the E(K8S_AUTH_CLIENT_KEY) or E(K8S_AUTH_KEY_FILE) environment variable.
     type: path
     aliases: [key_file]
   proxy:
@@ -103,7 +108,8 @@ options:
   persist_config:
     description:
       - Whether to save refreshed tokens (for example OIDC refresh tokens) back to the kubeconfig file.
-      - Can also be set with the E(K8S_AUTH_PERSIST_CONFIG) environment variable.
+      - Can also be set with the E(K8S_AUTH_PERSIST_CONFIG) environment variable (false only for V(0), V(false)
+        or V(no), as O(validate_certs)).
     type: bool
   impersonate_user:
     description:

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build a Kubernetes API client from the connection options (see args.py), as kubernetes.core does.
 
-Order: ``host`` with ``api_key`` (or ``username`` and ``password``) needs no kubeconfig; otherwise ``kubeconfig``
+Order: ``host`` with ``api_key`` (or ``username`` and ``password``, or ``client_cert`` and ``client_key``) needs no
+kubeconfig; otherwise ``kubeconfig``
 (a path or a dict) and ``context`` are loaded; with neither, the in-cluster service account is tried and then
 ``~/.kube/config``. Options given explicitly override what the kubeconfig says. The kubernetes package is imported
 guarded: modules report it with ``missing_required_lib`` (see module.py).
@@ -36,7 +37,8 @@ def build_configuration(params: dict):
     Raises KubeConfigError when no usable configuration is found.
     """
     host = (params.get("host") or "").rstrip("/") or None
-    if host and (params.get("api_key") or (params.get("username") and params.get("password"))):
+    if host and (params.get("api_key") or (params.get("username") and params.get("password"))
+                 or (params.get("client_cert") and params.get("client_key"))):
         configuration = kubernetes.client.Configuration()
     elif params.get("kubeconfig") or params.get("context"):
         configuration = _from_kubeconfig(params)
@@ -117,7 +119,8 @@ def _from_kubeconfig(params: dict):
             raise KubeConfigError("kubeconfig must be a path or a dict, not %s" % type(kubeconfig).__name__)
     except (ConfigException, OSError, ValueError, TypeError) as exc:
         raise KubeConfigError(
-            "cannot load %s%s: %s. Give kubeconfig (or K8S_AUTH_KUBECONFIG), or host with api_key"
+            "cannot load %s%s: %s. Give kubeconfig (or K8S_AUTH_KUBECONFIG), or host with api_key, with username and "
+            "password, or with client_cert and client_key"
             % (where, " (context %s)" % params["context"] if params.get("context") else "", exc)
         ) from exc
     return configuration

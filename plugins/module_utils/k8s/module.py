@@ -15,7 +15,11 @@ from typing import Callable
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.api import KubeApi
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.args import with_connection
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.args import (
+    resolve_connection,
+    sensitive_values,
+    with_connection,
+)
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.client import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
@@ -31,6 +35,10 @@ class MeshModule(AnsibleModule):
 
     def __init__(self, argument_spec: dict | None = None, supports_check_mode: bool = True, **kwargs) -> None:
         super().__init__(argument_spec=with_connection(argument_spec), supports_check_mode=supports_check_mode, **kwargs)
+        # options not given come from K8S_AUTH_* as kubernetes.core reads them; every secret they carry (a kubeconfig
+        # dict's tokens and keys included) is hidden in all the module prints, its invocation at -vvv included
+        self.params.update(resolve_connection(self.params))
+        self.no_log_values.update(sensitive_values(self.params))
         if not HAS_KUBERNETES:
             self.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
         self._api = None

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import yaml
 
 from ansible_collections.meshops.istio.plugins.doc_fragments.connection import ModuleDocFragment
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.args import CONNECTION_SPEC, with_connection
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.args import (
+    CONNECTION_SPEC,
+    ENV_NAMES,
+    resolve_connection,
+    sensitive_values,
+    with_connection,
+)
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.client import build_configuration, request_headers
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import KubeConfigError
 
@@ -97,3 +105,64 @@ def test_proxy_headers_from_environment(monkeypatch):
     monkeypatch.setenv("K8S_AUTH_PROXY_HEADERS_PROXY_BASIC_AUTH", "pu:pp")
     config = build_configuration(params(host="https://h", api_key="t", proxy="http://proxy:3128"))
     assert config.proxy_headers == {"proxy-authorization": "Basic cHU6cHA="}
+
+
+# kubernetes.core's reading of K8S_AUTH_*, case for case: (environment, options it gives)
+@pytest.mark.parametrize("environ, expected", [
+    ({"K8S_AUTH_VERIFY_SSL": "false"}, {"validate_certs": False}),
+    ({"K8S_AUTH_VERIFY_SSL": "No"}, {"validate_certs": False}),
+    ({"K8S_AUTH_VERIFY_SSL": "0"}, {"validate_certs": False}),
+    ({"K8S_AUTH_VERIFY_SSL": "FALSE"}, {"validate_certs": False}),
+    ({"K8S_AUTH_VERIFY_SSL": "off"}, {"validate_certs": True}),  # not one of 0/false/no: verification stays on
+    ({"K8S_AUTH_VERIFY_SSL": "nah"}, {"validate_certs": True}),
+    ({"K8S_AUTH_VERIFY_SSL": "n"}, {"validate_certs": True}),
+    ({"K8S_AUTH_VERIFY_SSL": "yes"}, {"validate_certs": True}),
+    ({"K8S_AUTH_VERIFY_SSL": ""}, {}),  # empty is not set
+    ({"K8S_AUTH_VALIDATE_CERTS": "no", "K8S_AUTH_VERIFY_SSL": "yes"}, {"validate_certs": False}),  # option name first
+    ({"K8S_AUTH_VALIDATE_CERTS": "", "K8S_AUTH_VERIFY_SSL": "no"}, {"validate_certs": False}),
+    ({"K8S_AUTH_PERSIST_CONFIG": "true"}, {"persist_config": True}),
+    ({"K8S_AUTH_PERSIST_CONFIG": "no"}, {"persist_config": False}),
+    ({"K8S_AUTH_CA_CERT": "/a.pem", "K8S_AUTH_SSL_CA_CERT": "/b.pem"}, {"ca_cert": "/a.pem"}),
+    ({"K8S_AUTH_SSL_CA_CERT": "/b.pem"}, {"ca_cert": "/b.pem"}),
+    ({"K8S_AUTH_CERT_FILE": "/c.pem", "K8S_AUTH_KEY_FILE": "/k.pem"}, {"client_cert": "/c.pem", "client_key": "/k.pem"}),
+    ({"K8S_AUTH_CLIENT_CERT": "/c1.pem", "K8S_AUTH_CERT_FILE": "/c2.pem"}, {"client_cert": "/c1.pem"}),
+    ({"K8S_AUTH_IMPERSONATE_GROUPS": "a,,b,"}, {"impersonate_groups": ["a", "b"]}),
+    ({"K8S_AUTH_HOST": "https://h:6443", "K8S_AUTH_API_KEY": "t"}, {"host": "https://h:6443", "api_key": "t"}),
+    ({"K8S_AUTH_KUBECONFIG": "~/kc"}, {"kubeconfig": "~/kc"}),  # expanded when loaded (client.py)
+    ({"K8S_AUTH_CA_CERT": "~/ca.pem"}, {"ca_cert": os.path.expanduser("~/ca.pem")}),
+    ({"K8S_AUTH_PROXY_HEADERS_BASIC_AUTH": "u:p"}, {}),  # proxy_headers: client.py reads these when it is not given
+])
+def test_environment_is_read_as_kubernetes_core_reads_it(environ, expected):
+    assert resolve_connection(params(), environ) == expected
+
+
+def test_options_given_win_over_the_environment():
+    given = params(validate_certs=True, api_key="opt", impersonate_groups=[])
+    assert resolve_connection(given, {"K8S_AUTH_VERIFY_SSL": "no", "K8S_AUTH_API_KEY": "env",
+                                      "K8S_AUTH_IMPERSONATE_GROUPS": "g"}) == {}
+
+
+def test_every_environment_variable_is_documented():
+    documented = ModuleDocFragment.DOCUMENTATION
+    for names in ENV_NAMES.values():
+        for name in names:
+            assert "E(%s)" % name in documented, name
+
+
+def test_host_with_client_certificate_needs_no_kubeconfig(monkeypatch, tmp_path):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = build_configuration(params(host="https://h.example:6443", client_cert="/c.pem", client_key="/k.pem"))
+    assert (config.host, config.cert_file, config.key_file) == ("https://h.example:6443", "/c.pem", "/k.pem")
+
+
+def test_sensitive_values_cover_every_kind_of_credential():
+    kubeconfig = {"users": [{"name": "u", "user": {"token": "T", "client-key-data": "K", "client-certificate-data": "C",
+                                                     "password": "P",
+                                                     "auth-provider": {"config": {"id-token": "I", "refresh-token": "R",
+                                                                                  "client-secret": "S", "client-id": "id"}}}}],
+                  "clusters": [{"name": "c", "cluster": {"certificate-authority-data": "A", "server": "https://s"}}]}
+    given = params(kubeconfig=kubeconfig, api_key="key", password="pw", proxy_headers={"proxy_basic_auth": "u:pp",
+                                                                                         "basic_auth": "u:bb", "user_agent": "ua"})
+    assert sensitive_values(given) == {"T", "K", "C", "P", "I", "R", "S", "A", "key", "pw", "u:pp", "u:bb"}
+    assert sensitive_values(params(kubeconfig="/path/to/kubeconfig")) == set()
