@@ -29,12 +29,15 @@ def _client_certificate() -> tuple[bytes, bytes]:
     return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
 def test_no_secret_in_verbose_output(sim, tmp_path, closed_port):
     certificate, key = _client_certificate()
     (tmp_path / "client.pem").write_bytes(certificate)
     (tmp_path / "client-key.pem").write_bytes(key)
     (tmp_path / "ca.pem").write_bytes(sim.ca_pem)
-    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
     kubeconfig = {
         "apiVersion": "v1", "kind": "Config", "current-context": "sim",
         "clusters": [{"name": "sim", "cluster": {"server": sim.url, "certificate-authority-data": b64(sim.ca_pem)}}],

@@ -157,12 +157,11 @@ def test_host_with_client_certificate_needs_no_kubeconfig(monkeypatch, tmp_path)
 
 
 def test_sensitive_values_cover_every_kind_of_credential():
-    kubeconfig = {"users": [{"name": "u", "user": {"token": "T", "client-key-data": "K", "client-certificate-data": "C",
-                                                     "password": "P",
-                                                     "auth-provider": {"config": {"id-token": "I", "refresh-token": "R",
-                                                                                  "client-secret": "S", "client-id": "id"}}}}],
+    oidc = {"config": {"id-token": "I", "refresh-token": "R", "client-secret": "S", "client-id": "id"}}
+    user = {"token": "T", "client-key-data": "K", "client-certificate-data": "C", "password": "P", "auth-provider": oidc}
+    kubeconfig = {"users": [{"name": "u", "user": user}],
                   "clusters": [{"name": "c", "cluster": {"certificate-authority-data": "A", "server": "https://s"}}]}
-    given = params(kubeconfig=kubeconfig, api_key="key", password="pw", proxy_headers={"proxy_basic_auth": "u:pp",
-                                                                                         "basic_auth": "u:bb", "user_agent": "ua"})
+    proxy_headers = {"proxy_basic_auth": "u:pp", "basic_auth": "u:bb", "user_agent": "ua"}
+    given = params(kubeconfig=kubeconfig, api_key="key", password="pw", proxy_headers=proxy_headers)
     assert sensitive_values(given) == {"T", "K", "C", "P", "I", "R", "S", "A", "key", "pw", "u:pp", "u:bb"}
     assert sensitive_values(params(kubeconfig="/path/to/kubeconfig")) == set()
