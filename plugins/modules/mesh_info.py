@@ -18,6 +18,9 @@ description:
     present as the API server does.
   - Reads with one LIST request per kind (istiod Deployments, mutating and validating webhook configurations,
     namespaces), whatever the size of the cluster.
+  - With O(checks), also runs the checks C(istioctl x precheck) and C(istioctl analyze) users expect before an
+    upgrade and returns what they find in RV(findings) (one more GET of C(/version) and one LIST each of all pods and
+    all Deployments).
 author:
   - meshops.istio maintainers (@meshops)
 options:
@@ -33,6 +36,24 @@ options:
         V(istio-injection=enabled) or V(istio.io/rev).
     type: list
     elements: str
+  checks:
+    description:
+      - Check the mesh before an upgrade and return the findings in RV(findings), each with a code, a severity
+        (V(error) or V(warning)) and what to do.
+      - C(kubernetes_version) compares the API server's Kubernetes version with O(target_version)'s release, as
+        C(istioctl x precheck) does (older than istioctl's minimum is an error, outside Istio's supported versions a
+        warning).
+      - C(IST0139) finds webhooks that would inject the same pod twice, as C(istioctl analyze) does.
+      - C(revision_missing) finds tags, validators, gateways and namespaces that point at a revision that does not
+        run; C(pods_not_ready) lists the pods that are not Ready before anything moves.
+      - Reads every namespace for these checks; O(namespaces) and O(namespace_selector) narrow only RV(namespaces).
+    type: bool
+    default: false
+  target_version:
+    description:
+      - The Istio version to check the Kubernetes version against (for example V(1.29.2)); with O(checks) only.
+      - Without it the Kubernetes version is not checked.
+    type: str
 extends_documentation_fragment:
   - meshops.istio.connection
   - meshops.istio.attributes
@@ -63,6 +84,13 @@ EXAMPLES = r"""
         namespace_selector:
           - istio.io/rev
       register: revisioned
+
+- name: Check the mesh before an upgrade to 1.29.2 and stop on what istioctl would refuse
+  meshops.istio.mesh_info:
+    checks: true
+    target_version: 1.29.2
+  register: precheck
+  failed_when: precheck.findings | selectattr('severity', 'eq', 'error') | list | length > 0
 
 - name: Two namespaces, with a token
   meshops.istio.mesh_info:
@@ -259,8 +287,38 @@ problems:
   type: list
   elements: str
   sample: ["tag prod (istio-revision-tag-prod) points at revision 1-27-0, which has no istiod Deployment"]
+kubernetes_version:
+  description: The API server's version (its C(gitVersion)).
+  returned: when O(checks) is true
+  type: str
+  sample: v1.35.2
+findings:
+  description: What the checks found, errors first; empty when nothing is wrong.
+  returned: when O(checks) is true
+  type: list
+  elements: dict
+  contains:
+    code:
+      description: V(kubernetes_version), V(IST0139), V(revision_missing) or V(pods_not_ready).
+      type: str
+      sample: IST0139
+    severity:
+      description: V(error) (an upgrade should not start) or V(warning).
+      type: str
+      sample: error
+    message:
+      description: What is wrong, where, and what to do.
+      type: str
+      sample: "webhooks istio-revision-tag-default/..., istio-sidecar-injector/... overlap: ..."
+    objects:
+      description: The objects concerned (webhooks as C(configuration/webhook), others as C(namespace/name)).
+      type: list
+      elements: str
+      sample: ["shop/cart-7d9f (istio-proxy: CrashLoopBackOff)"]
 """
 
+from ansible_collections.meshops.istio.plugins.module_utils.istio import precheck
+from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_snapshot import (
     describe_namespace,
@@ -271,13 +329,26 @@ from ansible_collections.meshops.istio.plugins.module_utils.mesh_snapshot import
 ARGUMENT_SPEC = {
     "namespaces": {"type": "list", "elements": "str"},
     "namespace_selector": {"type": "list", "elements": "str"},
+    "checks": {"type": "bool", "default": False},
+    "target_version": {"type": "str"},
 }
 
 
 def gather(module: MeshModule) -> dict:
     """Read the mesh and describe it."""
+    if module.params["target_version"] is not None:
+        if not module.params["checks"]:
+            module.fail_json(msg="target_version is used only by the checks: set checks: true, or leave target_version out")
+        if precheck.parse_version(module.params["target_version"]) is None:
+            module.fail_json(msg="target_version %r is not an Istio version: give it as MAJOR.MINOR.PATCH, for example "
+                             "1.29.2" % module.params["target_version"])
     selector = ",".join(module.params["namespace_selector"] or []) or None
-    snapshot = read_mesh(module.api, namespace_selector=selector)
+    # the checks look at every namespace; the selector then narrows only what is described
+    snapshot = read_mesh(module.api, namespace_selector=None if module.params["checks"] else selector)
+    checked = run_checks(module, snapshot) if module.params["checks"] else {}
+    if selector and module.params["checks"]:
+        selected = {ns["metadata"]["name"] for ns in module.api.list(R.NAMESPACES.path(), label_selector=selector)}
+        snapshot.namespaces = [ns for ns in snapshot.namespaces if ns["metadata"]["name"] in selected]
     wanted = module.params["namespaces"]
     namespaces = snapshot.namespaces
     if wanted is not None:
@@ -291,14 +362,30 @@ def gather(module: MeshModule) -> dict:
         len(plane["revisions"]), "" if len(plane["revisions"]) == 1 else "s", " (%s)" % revisions if revisions else "",
         plane["default_revision"] or "none", len(plane["tags"]), "" if len(plane["tags"]) == 1 else "s",
         len(described), "" if len(described) == 1 else "s")
+    if checked:
+        errors = sum(1 for finding in checked["findings"] if finding["severity"] == precheck.ERROR)
+        warnings = len(checked["findings"]) - errors
+        msg += "; checks: %d error%s, %d warning%s" % (errors, "" if errors == 1 else "s", warnings, "" if warnings == 1 else "s")
     return dict(
         changed=False,
         msg=msg,
         webhooks=describe_webhooks(snapshot.mutating_webhooks),
         namespaces=described,
         namespaces_not_found=sorted(set(wanted or []) - found),
-        **plane
+        **dict(plane, **checked)
     )
+
+
+def run_checks(module: MeshModule, snapshot) -> dict:
+    """The precheck findings (errors first) and the API server's version."""
+    server = module.api.get("/version").get("gitVersion", "")
+    findings = (precheck.kubernetes_version(server, module.params["target_version"] or "")
+                + precheck.webhook_overlaps(snapshot.mutating_webhooks)
+                + precheck.missing_revisions(snapshot.control_plane, snapshot.namespaces,
+                                             module.api.list(R.DEPLOYMENTS.path()))
+                + precheck.pods_not_ready(module.api.list(R.PODS.path())))
+    findings.sort(key=lambda finding: finding.severity != precheck.ERROR)
+    return {"kubernetes_version": server, "findings": [finding.as_dict() for finding in findings]}
 
 
 def main() -> None:

@@ -210,3 +210,45 @@ def test_as_ansible_runs_it_with_the_action_group(sample_mesh, sim_kubeconfig, t
     assert result["default_revision"] == REV
     assert {n["name"]: n["revision"] for n in result["namespaces"]} == {"bookinfo": REV, "legacy": None}
     assert len([r for r in sample_mesh.requests if r.resource != ""]) == 4
+
+
+def test_checks_find_what_istioctl_would(sample_mesh, sim_auth, run_module):
+    """The sample mesh on the simulated cluster (Kubernetes v1.35.0), then a leftover non-revisioned injector, a
+    namespace on a revision that does not run and a pod that cannot be scheduled."""
+    run = run_module(mesh_info.main, dict(sim_auth, checks=True, target_version="1.28.1"))
+    assert run.rc == 0, run.result
+    assert run.result["kubernetes_version"] == "v1.35.0"
+    assert [(f["code"], f["severity"]) for f in run.result["findings"]] == [("kubernetes_version", "warning")]
+    assert "1.30 to 1.34" in run.result["findings"][0]["message"]
+    paths = [record.path for record in sample_mesh.requests]
+    assert "/version" in paths and "/api/v1/pods" in paths and "/apis/apps/v1/deployments" in paths
+
+    leftover = controlplane.injector_webhooks("", "istio-system", "default", True)
+    sample_mesh.load([
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+         "metadata": {"name": "istio-sidecar-injector", "labels": {"istio.io/rev": "default", "app": "sidecar-injector"}},
+         "webhooks": leftover},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "stray", "labels": {"istio.io/rev": "1-20-0"}}},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stuck", "namespace": "batch"},
+         "spec": {"nodeSelector": {"no-such": "node"}, "containers": [{"name": "app", "image": "busybox"}]}},
+    ])
+    run = run_module(mesh_info.main, dict(sim_auth, checks=True, target_version="1.29.1"))
+    findings = run.result["findings"]
+    assert [f["severity"] for f in findings] == sorted((f["severity"] for f in findings), key=lambda s: s != "error")
+    codes = {(f["code"], f["severity"]) for f in findings}
+    assert ("IST0139", "error") in codes and ("revision_missing", "warning") in codes and ("pods_not_ready", "warning") in codes
+    assert not any(f["code"] == "kubernetes_version" for f in findings)  # 1.35 is within 1.29's 1.31 to 1.35
+    assert any("istio-sidecar-injector/namespace.sidecar-injector.istio.io" in f["objects"] for f in findings)
+    assert any(f["objects"] == ["stray (1-20-0)"] for f in findings)
+    assert any(f["objects"] == ["batch/stuck (Pending)"] for f in findings)
+    assert "checks: " in run.result["msg"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ({"target_version": "1.29.1"}, "set checks: true"),
+    ({"checks": True, "target_version": "latest"}, "is not an Istio version"),
+])
+def test_checks_refuse_bad_input(sim, sim_auth, run_module, args, fragment):
+    run = run_module(mesh_info.main, dict(sim_auth, **args))
+    assert run.failed and fragment in run.result["msg"]
+    assert sim.requests == []
