@@ -64,6 +64,14 @@ options:
     description: Seconds to wait between two waves.
     type: float
     default: 0
+  workloads:
+    description:
+      - Restart only these workloads of the plan, each given as C(namespace/Kind/name) (for example
+        V(shop/Deployment/cart)), as a role does to run one wave per task and show each wave as it happens.
+      - A workload listed that no longer needs a restart (its pods run the right sidecar by now) is left alone.
+      - Default is every workload the audit finds.
+    type: list
+    elements: str
   allow_sidecar_removal:
     description:
       - Restart workloads whose pods would lose their sidecar (class V(will_lose_sidecar)) too. They are skipped
@@ -104,6 +112,14 @@ EXAMPLES = r"""
 - name: Print the waves
   ansible.builtin.debug:
     msg: "{{ plan.waves }}"
+
+- name: Restart one planned wave (the role runs one task per wave this way)
+  meshops.istio.workload_restart:
+    revision: 1-29-2
+    workloads: "{{ plan.waves[0] | map(attribute='namespace') | zip(plan.waves[0] | map(attribute='kind'),
+                                                                    plan.waves[0] | map(attribute='name'))
+                 | map('join', '/') | list }}"
+    batch_size: "{{ plan.waves[0] | length }}"
 
 - name: Rebuild the workloads of a namespace whose injection was turned off, removing their sidecars
   meshops.istio.workload_restart:
@@ -169,6 +185,12 @@ skipped:
   type: list
   elements: dict
   sample: []
+wave_seconds:
+  description: How long each wave run took, from its first restart to its last rollout complete (0 in check mode).
+  returned: always
+  type: list
+  elements: float
+  sample: [14.2, 9.8]
 summary:
   description: The audit's counts before any restart (same keys as RV(meshops.istio.sidecar_audit#module:summary)).
   returned: always
@@ -204,6 +226,7 @@ ARGUMENT_SPEC = with_scope({
     "poll_interval": {"type": "float", "default": 2},
     "pause": {"type": "float", "default": 0},
     "allow_sidecar_removal": {"type": "bool", "default": False},
+    "workloads": {"type": "list", "elements": "str"},
 })
 
 
@@ -219,6 +242,11 @@ def option_problems(params: dict) -> list[str]:
         problems.append("pause must be 0 or more, not %s" % params["pause"])
     if not params["classes"]:
         problems.append("classes is empty: give at least one of %s" % ", ".join(NEEDS_RESTART))
+    for item in params["workloads"] or []:
+        parts = item.split("/")
+        if len(parts) != 3 or not all(parts) or parts[1] not in RESTARTABLE_KINDS:
+            problems.append("workloads entry %r is not namespace/Kind/name with Kind one of %s (for example "
+                            "shop/Deployment/cart)" % (item, ", ".join(sorted(RESTARTABLE_KINDS))))
     return problems
 
 
@@ -262,14 +290,19 @@ def restart(module: MeshModule) -> dict:
         _target, problems = resolve_target(run.control_plane, params["revision"])
         if problems:
             module.fail_json(msg="; ".join(problems) + "; nothing was restarted")
-    candidates = [pod for pod in run.audit.pods if pod.pod_class in params["classes"] or pod.verdict.needs in params["classes"]]
-    plan = plan_restarts(run.audit.pods, params["classes"], read_workloads(module.api, candidates), params["batch_size"],
+    pods = run.audit.pods
+    if params["workloads"] is not None:
+        only = frozenset(params["workloads"])
+        pods = [pod for pod in pods if "%s/%s/%s" % (pod.namespace, pod.owner.kind, pod.owner.name) in only]
+    candidates = [pod for pod in pods if pod.pod_class in params["classes"] or pod.verdict.needs in params["classes"]]
+    plan = plan_restarts(pods, params["classes"], read_workloads(module.api, candidates), params["batch_size"],
                          params["allow_sidecar_removal"])
     for warning in plan.warnings:
         module.warn(warning)
 
     waves = [[dict(w.as_dict(), pods=plan.pods[w]) for w in wave] for wave in plan.waves]
-    result = {"changed": bool(plan.waves), "revision": run.audit.target, "waves": waves, "restarted": [], "failed_rollouts": [],
+    result = {"changed": bool(plan.waves), "revision": run.audit.target, "waves": waves, "restarted": [], "wave_seconds": [],
+              "failed_rollouts": [],
               "not_reached": [], "not_restartable": plan.not_restartable, "skipped": plan.skipped,
               "summary": run.audit.summary()}
     timestamp = restart_timestamp()
@@ -280,12 +313,15 @@ def restart(module: MeshModule) -> dict:
     for number, wave in enumerate(plan.waves, start=1):
         if number > 1 and params["pause"] and not module.check_mode:
             time.sleep(params["pause"])
+        started = time.monotonic()
         for workload in wave:
             restart_workload(module.api, workload, timestamp, dry_run=module.check_mode)
         if module.check_mode:
             result["restarted"] += [dict(w.as_dict(), wave=number, rollout="not_waited") for w in wave]
+            result["wave_seconds"].append(0.0)
             continue
         waited = wait_for_rollouts(module.api, wave, params["wait_timeout"], params["poll_interval"])
+        result["wave_seconds"].append(round(time.monotonic() - started, 1))
         result["restarted"] += [dict(w.as_dict(), wave=number, rollout=waited.status[w]) for w in wave]
         if not waited.ok:
             record_failure(result, plan.waves, number, waited)

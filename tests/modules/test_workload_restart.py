@@ -165,6 +165,8 @@ def test_what_cannot_be_restarted_is_listed_with_the_reason(half_upgraded, sim_a
     ({"revision": "7-7-7"}, "revision '7-7-7' is neither an installed revision (1-27-3, 1-29-2) nor a revision tag"),
     ({"namespaces": ["bookinfo", "ghost"]}, "namespace ghost not found"),
     ({"namespaces": ["bookinfo"], "namespace_selector": ["team=a"]}, "namespaces and namespace_selector are mutually exclusive"),
+    ({"workloads": ["bookinfo/details"]}, "workloads entry 'bookinfo/details' is not namespace/Kind/name"),
+    ({"workloads": ["bookinfo/Pod/debug"]}, "workloads entry 'bookinfo/Pod/debug' is not namespace/Kind/name with Kind one of"),
 ])
 def test_bad_input_fails_before_any_write(half_upgraded, sim_auth, run_module, args, message):
     run = run_module(workload_restart.main, dict(sim_auth, **dict({"namespaces": MOVED, "revision": REV_B}, **args)))
@@ -206,3 +208,19 @@ def test_as_ansible_runs_it_restart_then_gate(half_upgraded, sim_kubeconfig, tmp
     result = json.loads(out.read_text())
     assert triples(result["restarted"]["restarted"]) == [("payments", "Deployment", "ledger")]
     assert result["gate"]["summary"]["by_class"]["current"] == 2
+
+
+def test_workloads_restarts_only_those_named(half_upgraded, sim_auth, run_module):
+    """One wave as the role runs it: only the workloads named, the others in scope untouched; one named that is current
+    by now is left alone."""
+    named = ["bookinfo/Deployment/details", "payments/Deployment/ledger", "bookinfo/Deployment/no-such"]
+    run = run_module(workload_restart.main, dict(sim_auth, revision=REV_B, namespaces=MOVED, workloads=named,
+                                                 batch_size=3, poll_interval=0.2, wait_timeout=30))
+    assert run.rc == 0, run.result
+    assert triples(run.result["restarted"]) == [("bookinfo", "Deployment", "details"), ("payments", "Deployment", "ledger")]
+    assert len(run.result["wave_seconds"]) == 1 and run.result["wave_seconds"][0] > 0
+    patched = {(r.namespace, r.name) for r in half_upgraded.writes() if r.resource == "apps/deployments"}
+    assert patched == {("bookinfo", "details"), ("payments", "ledger")}
+    again = run_module(workload_restart.main, dict(sim_auth, revision=REV_B, namespaces=MOVED, workloads=named[:2],
+                                                   poll_interval=0.2))
+    assert again.rc == 0 and again.result["changed"] is False and again.result["restarted"] == []
