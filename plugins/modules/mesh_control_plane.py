@@ -456,7 +456,7 @@ def present(module: MeshModule, revision: str, installer) -> dict:
     if problem:
         raise MeshError(problem)
     # CRDs first, as Istio's upgrade procedure does; their plan is checked before the first write
-    crd_steps = crd_step.plan(module.api, installer, version)[0] if params["crds"] == crd_step.UPGRADE else []
+    crd_steps = crd_step.plan(module.api, installer, version, action != NOTHING)[0] if params["crds"] == crd_step.UPGRADE else []
     crds = crd_step.result(crd_steps, params["crds"], module.check_mode)
     before = installer.installed() if current is not None else []
     result = {"created": [], "deleted": []}

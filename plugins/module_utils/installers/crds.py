@@ -26,12 +26,15 @@ def cluster_crds(api) -> list[dict]:
     return [obj for obj in api.list(R.CUSTOM_RESOURCE_DEFINITIONS.path()) if C.is_istio_crd(obj)]
 
 
-def plan(api, installer, version: str | None) -> tuple[list[C.CrdStep], list[dict]]:
-    """(the steps, the target's CRDs); MeshError, before any write, when the plan is not safe."""
+def plan(api, installer, version: str | None, installing: bool) -> tuple[list[C.CrdStep], list[dict]]:
+    """(the steps, the target's CRDs); MeshError, before any write, when the plan is not safe.
+
+    ``installing``: the revision is (re)installed in this run (istioctl then applies its CRDs whatever the plan).
+    """
     target = [obj for obj in installer.target_crds() if C.is_istio_crd(obj)]
     current = cluster_crds(api)
     steps = C.crd_plan(current, target, parse_version(version))
-    problems = C.plan_problems(steps, installer.crd_tool)
+    problems = C.plan_problems(steps, installer.crd_tool, runs_anyway=installing and installer.crds_with_install)
     if not problems and C.applies(steps):
         problems = installer.crd_problems(current, steps)
     if problems:

@@ -69,6 +69,7 @@ class HelmInstaller:
     name = "helm"
     # helm upgrade of the base chart applies every CRD of the chart at once
     crd_tool = "helm upgrade of the base chart"
+    crds_with_install = False
 
     def __init__(self, params: dict, configuration_factory, revision: str, namespace: str, version: str | None) -> None:
         self.revision = revision

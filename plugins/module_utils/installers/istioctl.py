@@ -26,6 +26,7 @@ class IstioctlInstaller:
     name = "istioctl"
     # istioctl install applies the base component, every CRD of its release, with each install
     crd_tool = "istioctl install"
+    crds_with_install = True
 
     def __init__(self, params: dict, configuration_factory, revision: str, namespace: str) -> None:
         self.revision = revision

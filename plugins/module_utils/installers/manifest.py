@@ -84,6 +84,7 @@ class ManifestInstaller:
     name = "manifest"
     # CRDs are applied one by one (server-side apply), not by a tool that applies all of them at once
     crd_tool = None
+    crds_with_install = False
 
     def __init__(self, api, revision: str, namespace: str, manifests: list | None, manifest_content) -> None:
         self.api = api

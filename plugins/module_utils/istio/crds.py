@@ -103,12 +103,13 @@ def names(steps: list[CrdStep], *actions: str) -> list[str]:
     return [step.name for step in steps if step.action in actions]
 
 
-def plan_problems(steps: list[CrdStep], all_or_nothing: str | None = None) -> list[str]:
+def plan_problems(steps: list[CrdStep], all_or_nothing: str | None = None, runs_anyway: bool = False) -> list[str]:
     """Why the plan cannot be carried out safely (an empty list when it can).
 
     A CRD whose release is unknown (in the cluster or in the target) is refused. ``all_or_nothing`` names a tool that
     applies every CRD of the target at once (``helm upgrade`` of the base chart, ``istioctl install``): it may not run
-    while any cluster CRD is newer than the target's, since it would replace that CRD with the older one.
+    while any cluster CRD is newer than the target's, since it would replace that CRD with the older one. It runs when
+    some CRD is to be created or upgraded, or always when ``runs_anyway`` (``istioctl install`` of the revision).
     """
     problems = []
     unknown_target = [step.name for step in steps if step.action == UNKNOWN and step.target is None]
@@ -122,7 +123,7 @@ def plan_problems(steps: list[CrdStep], all_or_nothing: str | None = None) -> li
                         "release, label each with %s=<its release> and run again, or leave the CRDs alone (crds=skip)"
                         % (", ".join(unknown_cluster), VERSION_LABEL, ISTIOCTL_VERSION_LABEL, VERSION_LABEL))
     newer = [step for step in steps if step.action == NEWER]
-    if all_or_nothing and newer and any(step.action in APPLIED for step in steps):
+    if all_or_nothing and newer and (runs_anyway or applies(steps)):
         problems.append("%s applies all of the target's CRDs at once, and would replace %s with older ones (the "
                         "target's %s): bring the cluster's Istio CRDs to one release first, or leave them alone "
                         "(crds=skip)" % (all_or_nothing, ", ".join("%s (%s)" % (s.name, s.cluster) for s in newer),
