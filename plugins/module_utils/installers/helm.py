@@ -219,11 +219,24 @@ class HelmInstaller:
                     "or set crds=skip" % (self.namespace, self.base_release, ", ".join(foreign))]
         return []
 
+    def major_version(self) -> int:
+        """helm's major version (``helm version --template``); 3 when it cannot be read."""
+        text = self.runner.run("version", "--template", "{{.Version}}").strip().lstrip("v")
+        head = text.split(".", 1)[0]
+        return int(head) if head.isdigit() else 3
+
     def apply_crds(self, steps: list, dry_run: bool, installing: bool) -> None:
-        """``helm upgrade`` of the base release to the target's chart, as Istio's upgrade docs do (its values kept)."""
+        """``helm upgrade`` of the base release to the target's chart, as Istio's upgrade docs do (its values kept).
+
+        With client-side apply, as helm 3 does and Istio's docs assume: with server-side apply (helm 4's default for
+        releases it installed) the base charts before Istio's fix (istio/istio#59367, not in 1.29.1) conflict with
+        istiod, which owns ``failurePolicy`` of ``istiod-default-validator`` once it is ready, and the upgrade fails.
+        As with helm 3, the chart's ``failurePolicy: Ignore`` is written and istiod sets it back to ``Fail``.
+        """
         del installing
         if not dry_run and any(step.action in APPLIED for step in steps):
-            self.runner.run("upgrade", *self._base_args())
+            apply = ["--server-side=false"] if self.major_version() >= 4 else []
+            self.runner.run("upgrade", *self._base_args(), *apply)
 
     def install(self, dry_run: bool) -> dict:
         """``helm upgrade --install`` (nothing in check mode); return the objects created."""
