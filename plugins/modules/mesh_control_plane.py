@@ -135,9 +135,8 @@ options:
         directory C(.../istio-control/istio-discovery) -> C(.../base).
     type: str
   base_release_name:
-    description: The Helm release of Istio's base chart. O(installer=helm) only.
+    description: The Helm release of Istio's base chart, by default C(istio-base) (the name in Istio's docs). O(installer=helm) only.
     type: str
-    default: istio-base
   allow_in_place:
     description: Allow changing the version of an existing revision in place (the istiod pods restart).
     type: bool

@@ -69,7 +69,7 @@ def test_manifest_upgrades_the_crds_first_check_diff_idempotent_and_removal_keep
     assert crd_versions(old_mesh) == {name: NEW_VERSION for name in NAMES}
     # the CRDs went first (Istio's upgrade procedure), then the revision; they are not the revision's objects
     writes = write_summary(old_mesh)
-    assert [line for line in writes[:5]] == crd_writes(old_mesh) and len(crd_writes(old_mesh)) == 5, writes
+    assert writes[:5] == crd_writes(old_mesh) and len(crd_writes(old_mesh)) == 5, writes
     record = old_mesh.store.get("configmaps", "istio-system", "meshops-istio-manifest-" + NEW)
     assert not any(ref["kind"] == "CustomResourceDefinition" for ref in json.loads(record["data"]["objects"]))
     assert not any(text.startswith("CustomResourceDefinition") for text in result["objects"])

@@ -28,7 +28,7 @@ def base_release(cluster) -> dict:
 
 def test_control_plane_stage_upgrades_crds_to_the_target_and_rollback_keeps_them(real_mesh, run_playbook):
     before = istio_crds(real_mesh)
-    assert len(before) >= 10 and {marker for marker, _ in before.values()} == {SOURCE.version}
+    assert len(before) >= 10 and {marker for marker, _version in before.values()} == {SOURCE.version}
     helm = {"istio_installer": "helm", "istio_manifests": [],
             "istio_helm_chart": os.path.join(build.charts_dir(TARGET.version), "istio-control", "istio-discovery"),
             "istio_helm_base_chart": real_mesh.base_chart(TARGET.version), "istio_helm_values": {"global": {"hub": HUB}}}
@@ -43,7 +43,7 @@ def test_control_plane_stage_upgrades_crds_to_the_target_and_rollback_keeps_them
     done = run_playbook("upgrade", "--tags", "control_plane", **helm)
     assert done.rc == 0, done.output
     after = istio_crds(real_mesh)
-    assert sorted(after) == sorted(before) and {marker for marker, _ in after.values()} == {TARGET.version}
+    assert sorted(after) == sorted(before) and {marker for marker, _version in after.values()} == {TARGET.version}
     release = base_release(real_mesh)
     assert (int(release["revision"]), release["app_version"]) == (2, TARGET.version)
 
