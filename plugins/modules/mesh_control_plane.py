@@ -65,7 +65,9 @@ options:
       - Paths of YAML files (multi-document) rendered for this revision. O(installer=manifest) only.
       - Every object must belong to the revision (the Deployment is C(istiod-<revision>), the webhook
         configuration C(istio-sidecar-injector-<revision>), every C(istio.io/rev) label names the revision);
-        CRDs, revision tags and C(istiod-default-validator) are refused because other revisions share them.
+        revision tags and C(istiod-default-validator) are refused because other revisions share them.
+      - Istio's CRDs in the manifest go to the CRD step (O(crds)), never to the revision's record, so that removing the
+        revision keeps them; CRDs of other groups are refused.
     type: list
     elements: path
   manifest_content:
@@ -99,6 +101,42 @@ options:
   istio_operator_file:
     description: An IstioOperator file passed to C(istioctl install -f). O(installer=istioctl) only.
     type: path
+  crds:
+    description:
+      - What O(state=present) does with Istio's CustomResourceDefinitions (group C(istio.io) or C(*.istio.io), shared
+        by every revision), before it installs the revision, as Istio's upgrade procedure does.
+      - V(upgrade) brings them to the target's release, only ever forward. The release of a CRD is its label
+        C(app.kubernetes.io/version) (set by Istio's base chart, which C(helm) and C(istioctl) install), else
+        C(operator.istio.io/version) (set by C(istioctl install)). A CRD missing from the cluster is created, an older
+        one upgraded, one of the same or a newer release kept. A cluster CRD without either label is refused (its release
+        cannot be told; label it with its release, or use V(skip)). CRDs are never deleted, and O(state=absent) (a
+        rollback) never touches them.
+      - With O(installer=manifest) the target's CRDs are those in the manifest (for example Istio's base chart rendered
+        with C(helm template), or C(crd-all.gen.yaml), whose CRDs then take the revision's version); each CRD to create
+        or upgrade is applied with server-side apply, and gets the label C(app.kubernetes.io/version) when it has none.
+        A manifest without CRDs leaves them as they are.
+      - With O(installer=helm) the target's CRDs are Istio's base chart (O(base_chart_ref), O(chart_version)) rendered
+        with the values of its release O(base_release_name); when some must change, the release is upgraded with
+        C(helm upgrade <base_release_name> <base_chart_ref>) and its values kept, as Istio's helm upgrade docs do. This
+        is refused while any cluster CRD is newer than the target's (helm would replace it with the older one), when the
+        release does not exist, or when it does not own a CRD to upgrade.
+      - With O(installer=istioctl) the target's CRDs are those of C(istioctl manifest generate); C(istioctl install)
+        applies them itself, and is refused while any cluster CRD is newer than istioctl's. istioctl applies its CRDs
+        with every install, so V(skip) is refused with it.
+      - V(skip) leaves the CRDs as they are (the manifest's CRDs are then ignored).
+    type: str
+    choices: [upgrade, skip]
+    default: upgrade
+  base_chart_ref:
+    description:
+      - Istio's base chart, whose release O(base_release_name) holds the CRDs. O(installer=helm) only; O(chart_version)
+        applies to it too.
+      - Default from O(chart_ref), V(istio/istiod) -> V(istio/base), C(oci://.../istiod) -> C(oci://.../base), a
+        directory C(.../istio-control/istio-discovery) -> C(.../base).
+    type: str
+  base_release_name:
+    description: The Helm release of Istio's base chart, by default C(istio-base) (the name in Istio's docs). O(installer=helm) only.
+    type: str
   allow_in_place:
     description: Allow changing the version of an existing revision in place (the istiod pods restart).
     type: bool
@@ -123,7 +161,8 @@ notes:
     O(validate_certs), O(proxy), impersonation) is resolved as for the module's own requests and written to a
     temporary kubeconfig file (mode 0600, removed at the end), so a token never appears on a command line.
   - In check mode the manifest installer sends its writes with C(dryRun=All); helm only renders (C(helm template))
-    and reads (C(helm get)); istioctl only runs C(istioctl version --remote=false).
+    and reads (C(helm get)); istioctl only runs C(istioctl version --remote=false) and C(istioctl manifest generate).
+  - O(crds=upgrade) adds one LIST of CustomResourceDefinitions.
 extends_documentation_fragment:
   - meshops.istio.connection
   - meshops.istio.attributes
@@ -157,6 +196,22 @@ EXAMPLES = r"""
     version: 1.29.2
     installer: istioctl
     istioctl_binary: /opt/istio-1.29.2/bin/istioctl
+
+- name: Install with helm; the CRDs come from the base chart's release istio-base (helm upgrade, as Istio's docs say)
+  meshops.istio.mesh_control_plane:
+    version: 1.29.2
+    installer: helm
+    chart_ref: istio/istiod
+    chart_version: 1.29.2
+    base_chart_ref: istio/base
+    crds: upgrade
+
+- name: Install from a manifest that also holds the base chart's CRDs (helm template istio-base istio/base)
+  meshops.istio.mesh_control_plane:
+    version: 1.29.2
+    manifests:
+      - /srv/istio/base-1.29.2.yaml
+      - /srv/istio/istiod-1-29-2.yaml
 
 - name: Remove the old revision once nothing uses it
   meshops.istio.mesh_control_plane:
@@ -221,6 +276,45 @@ deleted:
   type: list
   elements: str
   sample: []
+crds:
+  description: The CRD step (O(crds)), as done or, in check mode, as it would be done.
+  returned: when state=present
+  type: dict
+  contains:
+    mode:
+      description: O(crds).
+      type: str
+      sample: upgrade
+    changed:
+      description: Whether a CRD was (or would be) created or upgraded.
+      type: bool
+      sample: true
+    msg:
+      description: A summary.
+      type: str
+      sample: "CRDs: 14 upgraded"
+    steps:
+      description:
+        - One entry per target CRD, with C(name), C(action) (V(create), V(upgrade), V(same), V(newer_in_cluster)),
+          C(cluster_version) and C(target_version).
+      type: list
+      elements: dict
+      sample: [{"name": "gateways.networking.istio.io", "action": "upgrade", "cluster_version": "1.28.2", "target_version": "1.29.1"}]
+    upgraded:
+      description: The CRDs upgraded.
+      type: list
+      elements: str
+      sample: ["gateways.networking.istio.io"]
+    created:
+      description: The CRDs created.
+      type: list
+      elements: str
+      sample: []
+    kept_newer:
+      description: The CRDs kept because the cluster's are newer than the target's.
+      type: list
+      elements: str
+      sample: []
 in_use:
   description: What uses the revision (O(state=absent) only; empty lists when nothing does).
   returned: when state=absent and the revision exists
@@ -254,6 +348,7 @@ in_use:
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.meshops.istio.plugins.module_utils.installers import crds as crd_step
 from ansible_collections.meshops.istio.plugins.module_utils.installers.helm import HelmInstaller
 from ansible_collections.meshops.istio.plugins.module_utils.installers.istioctl import IstioctlInstaller
 from ansible_collections.meshops.istio.plugins.module_utils.installers.manifest import ManifestInstaller
@@ -274,7 +369,8 @@ from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import 
 
 INSTALLER_OPTIONS = {
     "manifest": ("manifests", "manifest_content"),
-    "helm": ("chart_ref", "chart_version", "values", "values_files", "release_name", "helm_binary"),
+    "helm": ("chart_ref", "chart_version", "values", "values_files", "release_name", "helm_binary", "base_chart_ref",
+             "base_release_name"),
     "istioctl": ("istioctl_binary", "istio_operator_file"),
 }
 
@@ -294,6 +390,9 @@ ARGUMENT_SPEC = {
     "helm_binary": {"type": "str"},
     "istioctl_binary": {"type": "str"},
     "istio_operator_file": {"type": "path"},
+    "crds": {"type": "str", "choices": [crd_step.UPGRADE, crd_step.SKIP], "default": crd_step.UPGRADE},
+    "base_chart_ref": {"type": "str"},
+    "base_release_name": {"type": "str"},
     "allow_in_place": {"type": "bool", "default": False},
     "force": {"type": "bool", "default": False},
     "wait": {"type": "bool", "default": True},
@@ -309,6 +408,9 @@ def option_problems(params: dict) -> list[str]:
                 for option in options if params.get(option) not in (None, [], {})]
     if chosen == "manifest" and params["state"] == "present" and not (params.get("manifests") or params.get("manifest_content")):
         problems.append("installer=manifest with state=present needs manifests or manifest_content")
+    if chosen == "istioctl" and params["state"] == "present" and params["crds"] == crd_step.SKIP:
+        problems.append("installer=istioctl applies its CRDs with every install (istioctl install applies the base "
+                        "component), so crds=skip cannot be honoured: use crds=upgrade, or installer manifest or helm")
     if params["wait_timeout"] < 0:
         problems.append("wait_timeout must not be negative")
     return problems
@@ -352,8 +454,12 @@ def present(module: MeshModule, revision: str, installer) -> dict:
                                      changed_input=current is not None and installer.changed_input())
     if problem:
         raise MeshError(problem)
+    # CRDs first, as Istio's upgrade procedure does; their plan is checked before the first write
+    crd_steps = crd_step.plan(module.api, installer, version, action != NOTHING)[0] if params["crds"] == crd_step.UPGRADE else []
+    crds = crd_step.result(crd_steps, params["crds"], module.check_mode)
     before = installer.installed() if current is not None else []
     result = {"created": [], "deleted": []}
+    installer.apply_crds(crd_steps, module.check_mode, installing=action != NOTHING)
     if action != NOTHING:
         result = installer.install(module.check_mode)
     objects = before if action == NOTHING else installer.planned()
@@ -367,14 +473,18 @@ def present(module: MeshModule, revision: str, installer) -> dict:
     if action == "in_place":
         before_state["image"] = current.image
         after_state["image"] = with_tag(current.image, version)
+    if crds["changed"]:
+        before_state["crds"], after_state["crds"] = crd_step.diff(crd_steps)
     verb = {"install": "installed", "in_place": "changed in place to %s" % version, "reapply": "re-applied",
             NOTHING: "already present"}[action]
     msg = "revision %s (%s) %s with %s: %d objects; %s" % (
         revision, version or "version unknown", verb if not module.check_mode or action == NOTHING else "would be " + verb,
         installer.name, len(objects), "ready" if ready else ("not checked (check mode)" if module.check_mode else "not ready"))
-    return {"changed": action != NOTHING, "msg": msg, "revision": revision, "version": version, "installer": installer.name,
-            "action": action, "ready": ready, "objects": objects, "created": result["created"], "deleted": result["deleted"],
-            "diff": diff_of(before_state, after_state)}
+    if crd_steps:
+        msg += "; " + crds["msg"]
+    return {"changed": action != NOTHING or crds["changed"], "msg": msg, "revision": revision, "version": version,
+            "installer": installer.name, "action": action, "ready": ready, "objects": objects, "created": result["created"],
+            "deleted": result["deleted"], "crds": crds, "diff": diff_of(before_state, after_state)}
 
 
 def absent(module: MeshModule, revision: str, installer) -> dict:

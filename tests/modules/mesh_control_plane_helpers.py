@@ -15,6 +15,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 HELM = os.path.join(REPO_ROOT, ".tools", "bin", "helm")
 ISTIOCTL = os.path.join(REPO_ROOT, "tests", "bin", "istioctl")
 CHART = os.path.join(REPO_ROOT, "tests", "charts", "istiod")
+BASE_CHART = os.path.join(REPO_ROOT, "tests", "charts", "base")
 
 
 def run_module(monkeypatch, capsys, args: dict, check: bool = False, diff: bool = False) -> dict:

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from mesh_control_plane_helpers import CHART, HELM, ISTIOCTL, REPO_ROOT, run_module, write_manifest
+from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, ISTIOCTL, REPO_ROOT, run_module, write_manifest
 from tests.simcluster.fixtures import controlplane
 
 REVISION, VERSION = "1-29-2", "1.29.2"
@@ -50,6 +50,8 @@ def helm_args(**extra):
 def test_helm_install_idempotence_and_uninstall(cluster, run, helm):
     if not os.access(HELM, os.X_OK):
         pytest.skip("helm is not installed: run 'make tools'")
+    helm("install", "istio-base", BASE_CHART, "--namespace", "istio-system", check=True)  # Istio's CRDs, already 1.29.2
+    cluster.clear_requests()
     checked = run(check=True, diff=True, **helm_args())
     assert (checked["changed"], checked["action"]) == (True, "install")
     assert "Deployment istio-system/istiod-1-29-2" in checked["created"]
@@ -62,7 +64,7 @@ def test_helm_install_idempotence_and_uninstall(cluster, run, helm):
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/istio/pilot:1.29.2"
     assert cluster.store.get("admissionregistration.k8s.io/mutatingwebhookconfigurations", None, "istio-sidecar-injector-1-29-2")
     releases = json.loads(helm("list", "-n", "istio-system", "-o", "json", check=True).stdout)
-    assert [(r["name"], r["status"]) for r in releases] == [("istiod-1-29-2", "deployed")]
+    assert [(r["name"], r["status"]) for r in releases] == [("istio-base", "deployed"), ("istiod-1-29-2", "deployed")]
 
     cluster.clear_requests()
     again = run(**helm_args(values={"pilot": {"replicaCount": 2}}))
@@ -77,7 +79,7 @@ def test_helm_install_idempotence_and_uninstall(cluster, run, helm):
     assert (removed["changed"], removed["action"]) == (True, "remove")
     assert "Deployment istio-system/istiod-1-29-2" in removed["deleted"]
     assert cluster.store.get("apps/deployments", "istio-system", "istiod-1-29-2") is None
-    assert json.loads(helm("list", "-n", "istio-system", "-o", "json", check=True).stdout) == []
+    assert [r["name"] for r in json.loads(helm("list", "-n", "istio-system", "-o", "json", check=True).stdout)] == ["istio-base"]
     assert run(revision=REVISION, state="absent", installer="helm", helm_binary=HELM)["changed"] is False
 
 
@@ -88,11 +90,13 @@ def test_istioctl_install_and_uninstall_record_their_argv(cluster, run, istioctl
     assert deployment["metadata"]["labels"]["operator.istio.io/component"] == "Pilot"
     assert istioctl_log() == [
         ["version", "--remote=false", "-o", "json", "--kubeconfig", sim_kubeconfig],
+        ["manifest", "generate", "--set", "revision=1-29-2", "--kubeconfig", sim_kubeconfig],
         ["install", "--set", "revision=1-29-2", "-y", "--kubeconfig", sim_kubeconfig],
     ]
+    assert result["crds"]["created"] == sorted(crd["metadata"]["name"] for crd in controlplane.crds())
     again = run(version=VERSION, installer="istioctl", istioctl_binary=ISTIOCTL)
     assert again["changed"] is False
-    assert [call[0] for call in istioctl_log()] == ["version", "install", "version"]
+    assert [call[0] for call in istioctl_log()] == ["version", "manifest", "install", "version", "manifest"]
 
     removed = run(revision=REVISION, state="absent", installer="istioctl", istioctl_binary=ISTIOCTL)
     assert removed["changed"] is True, removed
@@ -110,10 +114,10 @@ def test_istioctl_of_another_version_fails_before_any_write(cluster, run, istioc
     assert cluster.writes() == []
 
 
-def test_istioctl_check_mode_runs_only_version(cluster, run, istioctl_log):
+def test_istioctl_check_mode_runs_only_reads(cluster, run, istioctl_log):
     result = run(version=VERSION, installer="istioctl", istioctl_binary=ISTIOCTL, check=True)
     assert (result["changed"], result["action"]) == (True, "install")
-    assert [call[0] for call in istioctl_log()] == ["version"]
+    assert [call[:2] for call in istioctl_log()] == [["version", "--remote=false"], ["manifest", "generate"]]
     assert cluster.writes(persisting_only=False) == []
 
 

@@ -189,17 +189,31 @@ class RealCluster:  # pylint: disable=too-many-instance-attributes
         return self.helm("template", f"istiod-{revision}", os.path.join(charts, "istio-control", "istio-discovery"),
                          "--namespace", "istio-system", *self.istiod_values(version, revision)).stdout
 
+    def base_chart(self, version: str) -> str:
+        """Istio's base chart of ``version`` packaged as Istio releases it (``helm package --version --app-version``).
+
+        The Go module's charts carry the placeholder version 1.0.0 that Istio's release-builder replaces with the
+        release; the base chart's CRDs take ``appVersion`` as their label ``app.kubernetes.io/version``.
+        """
+        destination = os.path.join(self.home, "charts", version)
+        path = os.path.join(destination, f"base-{version}.tgz")
+        if not os.path.exists(path):
+            os.makedirs(destination, exist_ok=True)
+            self.helm("package", os.path.join(build.charts_dir(version), "base"), "--version", version, "--app-version", version,
+                      "--destination", destination)
+        return path
+
     def install_istio(self, version: str, *, tags: tuple[str, ...] = ("default",), gateway: bool = True, gateway_replicas: int = 2) -> str:
         """Install Istio ``version`` as its docs say for a revision-based Helm install; return the revision.
 
-        The base chart (CRDs, ``istiod-default-validator`` for this revision), the istiod chart as release
+        The base chart (CRDs labelled with the release, ``istiod-default-validator`` for this revision), the istiod chart as release
         ``istiod-<R>`` with ``revision=<R>``, the revision tags rendered from the istiod chart and applied (not
         owned by Helm, as the docs do it), and the ingress gateway chart as release ``istio-ingressgateway``.
         """
         release = build.RELEASES[version]
         revision = release.revision
         charts = build.charts_dir(version)
-        self.helm("upgrade", "--install", "istio-base", os.path.join(charts, "base"), "--namespace", "istio-system",
+        self.helm("upgrade", "--install", "istio-base", self.base_chart(version), "--namespace", "istio-system",
                   "--create-namespace", "--set", f"defaultRevision={revision}", "--wait", "--timeout", "120s")
         self.helm("upgrade", "--install", f"istiod-{revision}", os.path.join(charts, "istio-control", "istio-discovery"),
                   "--namespace", "istio-system", *self.istiod_values(version), "--wait", "--timeout", "120s")

@@ -597,6 +597,15 @@ class Store:
             expected = f"{(spec.get('names') or {}).get('plural', '')}.{spec.get('group', '')}"
             if name != expected:
                 causes.append(errors.invalid_cause("metadata.name", name, "must be spec.names.plural+\".\"+spec.group"))
+            # ValidateCustomResourceDefinitionStoredVersions: a version once stored stays in spec.versions
+            versions = {v.get("name") for v in spec.get("versions") or ()}
+            for index, stored in enumerate((obj.get("status") or {}).get("storedVersions") or ()):
+                if stored not in versions:
+                    causes.append(errors.invalid_cause(
+                        "status.storedVersions[%d]" % index, stored,
+                        "missing from spec.versions; %(v)s was previously a storage version, and must remain in spec.versions "
+                        "until a storage migration ensures no data remains persisted in %(v)s and removes %(v)s from "
+                        "status.storedVersions" % {"v": stored}))
         if causes:
             raise errors.invalid(rt, name, causes)
         if rt.namespaced and self._find(self._type("namespaces"), "", meta["namespace"]) is None:
@@ -889,3 +898,10 @@ def prepare_update(key: str, new: dict, old: dict) -> None:
                 port["nodePort"] = ports_before[(port.get("port"), port.get("protocol", "TCP"))]
     elif key == "namespaces":
         new["status"] = old.get("status")
+    elif key == _CRD_KEY:
+        # apiextensions' PrepareForUpdate: the status is the stored one; a new storage version joins storedVersions
+        status = new["status"] = clone(old.get("status") or {})
+        stored = status.setdefault("storedVersions", [])
+        storage = next((v.get("name") for v in (new.get("spec") or {}).get("versions") or () if v.get("storage")), None)
+        if storage and storage not in stored:
+            stored.append(storage)

@@ -20,10 +20,14 @@ from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import 
 
 from ansible_collections.meshops.istio.plugins.module_utils.installers.tool import ToolError, ToolRunner, find_binary
 from ansible_collections.meshops.istio.plugins.module_utils.installers.manifest import read_documents
+from ansible_collections.meshops.istio.plugins.module_utils.istio.crds import APPLIED, crd_name, is_istio_crd
 from ansible_collections.meshops.istio.plugins.module_utils.istio.ownership import object_ref, ref_text
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 
 RELEASE_NOT_FOUND = "not found"
+BASE_RELEASE = "istio-base"
+HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+HELM_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 
 
 def merge_values(base: dict, override: dict) -> dict:
@@ -45,10 +49,27 @@ def revision_values(revision: str, version: str | None) -> dict:
     return values
 
 
+def base_chart_of(chart_ref: str | None) -> str | None:
+    """Istio's base chart beside the istiod chart ``chart_ref``: ``istio/istiod`` -> ``istio/base``, an OCI
+    ``.../istiod`` -> ``.../base``, the directory ``.../istio-control/istio-discovery`` -> ``.../base``; else None."""
+    if not chart_ref:
+        return None
+    ref = chart_ref.rstrip("/")
+    parts = ref.replace(os.sep, "/").split("/")
+    if parts[-2:] == ["istio-control", "istio-discovery"]:
+        return os.path.join(os.path.dirname(os.path.dirname(ref)), "base")
+    if parts[-1] == "istiod" and len(parts) > 1:
+        return ref[: -len("istiod")] + "base"
+    return None
+
+
 class HelmInstaller:
     """Installs and removes one revision as a Helm release of the istiod chart."""
 
     name = "helm"
+    # helm upgrade of the base chart applies every CRD of the chart at once
+    crd_tool = "helm upgrade of the base chart"
+    crds_with_install = False
 
     def __init__(self, params: dict, configuration_factory, revision: str, namespace: str, version: str | None) -> None:
         self.revision = revision
@@ -63,6 +84,9 @@ class HelmInstaller:
         self.runner = ToolRunner(self.binary, params, configuration_factory, "--kubeconfig", "--kube-context")
         self._workdir = tempfile.mkdtemp(prefix="meshops-istio-helm-")
         self._deployed = None
+        self.base_release = params.get("base_release_name") or BASE_RELEASE
+        self.base_chart_ref = params.get("base_chart_ref") or base_chart_of(self.chart_ref)
+        self._base_values = None
 
     def close(self) -> None:
         """Remove temporary files."""
@@ -143,6 +167,76 @@ class HelmInstaller:
     @staticmethod
     def _objects(text: str) -> list[str]:
         return [ref_text(object_ref(obj)) for obj in read_documents(None, text)]
+
+    # -- CRDs: Istio's upgrade docs upgrade the base chart's release before installing the new revision ------------
+
+    def base_values(self) -> dict | None:
+        """The base release's user-supplied values; None when there is no such release."""
+        if self._base_values is None:
+            try:
+                self._base_values = json.loads(self.runner.run("get", "values", self.base_release, "--namespace",
+                                                               self.namespace, "--output", "json") or "null") or {}
+            except ToolError as error:
+                if RELEASE_NOT_FOUND not in error.msg:
+                    raise
+                self._base_values = False
+        return self._base_values if self._base_values is not False else None
+
+    def _base_args(self) -> list[str]:
+        """The base release, its chart and its user-supplied values (what helm upgrade without values keeps)."""
+        args = [self.base_release, self.base_chart_ref, "--namespace", self.namespace]
+        if self.chart_version:
+            args += ["--version", self.chart_version]
+        if self.base_values():
+            path = os.path.join(self._workdir, "base-values.yaml")
+            with open(path, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(self.base_values(), handle)
+            args += ["--values", path]
+        return args
+
+    def target_crds(self) -> list[dict]:
+        """Istio's CRDs of the target's base chart (``helm template`` with the base release's values)."""
+        if not self.base_chart_ref:
+            raise MeshError("cannot tell Istio's base chart from chart_ref %s: set base_chart_ref (for example "
+                            "istio/base), or crds=skip to leave the CRDs as they are" % self.chart_ref)
+        return [obj for obj in read_documents(None, self.runner.run("template", *self._base_args())) if is_istio_crd(obj)]
+
+    def crd_problems(self, current: list[dict], steps: list) -> list[str]:
+        """The base release must exist and own the CRDs it is to upgrade (helm refuses objects of another owner)."""
+        if self.base_values() is None:
+            return ["there is no Helm release %s in namespace %s to upgrade (Istio's docs upgrade the CRDs with helm "
+                    "upgrade of the base chart's release): set base_release_name to the release of Istio's base chart, "
+                    "or crds=skip to leave the CRDs as they are" % (self.base_release, self.namespace)]
+        changing = {step.name for step in steps if step.action in APPLIED}
+        foreign = []
+        for obj in current:
+            annotations = (obj.get("metadata") or {}).get("annotations") or {}
+            owner = (annotations.get(HELM_RELEASE_ANNOTATION), annotations.get(HELM_NAMESPACE_ANNOTATION))
+            if crd_name(obj) in changing and owner != (self.base_release, self.namespace):
+                foreign.append("%s (%s)" % (crd_name(obj), "release %s/%s" % (owner[1], owner[0]) if owner[0] else "not a Helm object"))
+        if foreign:
+            return ["helm would refuse to upgrade CRDs that release %s/%s does not own: %s; adopt them into the release "
+                    "or set crds=skip" % (self.namespace, self.base_release, ", ".join(foreign))]
+        return []
+
+    def major_version(self) -> int:
+        """helm's major version (``helm version --template``); 3 when it cannot be read."""
+        text = self.runner.run("version", "--template", "{{.Version}}").strip().lstrip("v")
+        head = text.split(".", 1)[0]
+        return int(head) if head.isdigit() else 3
+
+    def apply_crds(self, steps: list, dry_run: bool, installing: bool) -> None:
+        """``helm upgrade`` of the base release to the target's chart, as Istio's upgrade docs do (its values kept).
+
+        With client-side apply, as helm 3 does and Istio's docs assume: with server-side apply (helm 4's default for
+        releases it installed) the base charts before Istio's fix (istio/istio#59367, not in 1.29.1) conflict with
+        istiod, which owns ``failurePolicy`` of ``istiod-default-validator`` once it is ready, and the upgrade fails.
+        As with helm 3, the chart's ``failurePolicy: Ignore`` is written and istiod sets it back to ``Fail``.
+        """
+        del installing
+        if not dry_run and any(step.action in APPLIED for step in steps):
+            apply = ["--server-side=false"] if self.major_version() >= 4 else []
+            self.runner.run("upgrade", *self._base_args(), *apply)
 
     def install(self, dry_run: bool) -> dict:
         """``helm upgrade --install`` (nothing in check mode); return the objects created."""

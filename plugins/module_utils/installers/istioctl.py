@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 
+from ansible_collections.meshops.istio.plugins.module_utils.installers.manifest import read_documents
 from ansible_collections.meshops.istio.plugins.module_utils.installers.tool import ToolRunner, find_binary
+from ansible_collections.meshops.istio.plugins.module_utils.istio.crds import APPLIED, is_istio_crd
 from ansible_collections.meshops.istio.plugins.module_utils.istio import revision as rev
 from ansible_collections.meshops.istio.plugins.module_utils.istio.lifecycle import same_release
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
@@ -22,6 +24,9 @@ class IstioctlInstaller:
     """Installs and removes one revision with istioctl."""
 
     name = "istioctl"
+    # istioctl install applies the base component, every CRD of its release, with each install
+    crd_tool = "istioctl install"
+    crds_with_install = True
 
     def __init__(self, params: dict, configuration_factory, revision: str, namespace: str) -> None:
         self.revision = revision
@@ -68,13 +73,32 @@ class IstioctlInstaller:
 
     installed = planned
 
+    def _profile_args(self) -> list[str]:
+        args = ["--set", "revision=%s" % self.revision]
+        if self.operator_file:
+            args += ["-f", os.path.expanduser(self.operator_file)]
+        return args
+
+    def target_crds(self) -> list[dict]:
+        """The CRDs ``istioctl install`` would apply (``istioctl manifest generate``, which reads nothing in the cluster)."""
+        text = self.runner.run("manifest", "generate", *self._profile_args())
+        return [obj for obj in read_documents(None, text) if is_istio_crd(obj)]
+
+    @staticmethod
+    def crd_problems(current: list[dict], steps: list) -> list[str]:
+        """Nothing beyond Istio's rule (istioctl applies with server-side apply, forcing conflicts)."""
+        del current, steps
+        return []
+
+    def apply_crds(self, steps: list, dry_run: bool, installing: bool) -> None:
+        """istioctl applies its CRDs with the install; when the revision is already installed, run the install again."""
+        if not installing and any(step.action in APPLIED for step in steps):
+            self.install(dry_run)
+
     def install(self, dry_run: bool) -> dict:
         """``istioctl install --set revision=R -y`` (nothing in check mode)."""
         if not dry_run:
-            args = ["install", "--set", "revision=%s" % self.revision]
-            if self.operator_file:
-                args += ["-f", os.path.expanduser(self.operator_file)]
-            self.runner.run(*(args + ["-y"]))
+            self.runner.run(*(["install"] + self._profile_args() + ["-y"]))
         return {"created": self.planned(), "deleted": []}
 
     def remove(self, dry_run: bool) -> list[str]:

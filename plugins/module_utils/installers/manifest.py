@@ -18,6 +18,8 @@ import os
 
 from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import yaml
 
+from ansible_collections.meshops.istio.plugins.module_utils.installers import crds as crd_step
+from ansible_collections.meshops.istio.plugins.module_utils.istio.crds import crd_name, is_crd, is_istio_crd
 from ansible_collections.meshops.istio.plugins.module_utils.istio.istiod_fields import (
     is_istiod_webhook_configuration,
     without_istiod_fields,
@@ -80,12 +82,18 @@ class ManifestInstaller:
     """Applies and removes one revision's pre-rendered manifest through the API."""
 
     name = "manifest"
+    # CRDs are applied one by one (server-side apply), not by a tool that applies all of them at once
+    crd_tool = None
+    crds_with_install = False
 
     def __init__(self, api, revision: str, namespace: str, manifests: list | None, manifest_content) -> None:
         self.api = api
         self.revision = revision
         self.namespace = namespace
-        self.objects = read_documents(manifests, manifest_content)
+        documents = read_documents(manifests, manifest_content)
+        # the CRDs (the base chart's, shared by every revision) go to the CRD step, never to the revision's record
+        self.crds = [obj for obj in documents if is_crd(obj)]
+        self.objects = [obj for obj in documents if not is_crd(obj)]
         self.resolver = ResourceResolver(api)
         self._record = None
         self._record_read = False
@@ -105,6 +113,8 @@ class ManifestInstaller:
             elif meta.get("namespace"):
                 meta.pop("namespace")
         problems = ownership_problems(self.objects, self.revision, self.namespace)
+        problems += ["CustomResourceDefinition %s is not one of Istio's CRDs (group istio.io or *.istio.io): apply it "
+                     "separately" % (crd_name(obj) or "(no name)") for obj in self.crds if not is_istio_crd(obj)]
         found = manifest_version(self.objects, self.revision)
         if version is not None and found is not None and found != version.lstrip("v"):
             problems.append("the manifest's istiod runs version %s, not %s: render the manifest for %s" % (found, version, version))
@@ -148,6 +158,21 @@ class ManifestInstaller:
     def exists(self) -> bool:
         """True when a record of applied objects exists."""
         return self.record() is not None
+
+    def target_crds(self) -> list[dict]:
+        """The Istio CRDs given in the manifest (for example the base chart rendered with ``helm template``)."""
+        return self.crds
+
+    @staticmethod
+    def crd_problems(current: list[dict], steps: list) -> list[str]:
+        """Nothing beyond Istio's rule: server-side apply takes over the fields of any earlier manager."""
+        del current, steps
+        return []
+
+    def apply_crds(self, steps: list, dry_run: bool, installing: bool) -> None:
+        """Server-side apply of the CRDs the steps create or upgrade (never recorded: removing the revision keeps them)."""
+        del installing
+        crd_step.server_side_apply(self.api, self.resolver, self.crds, steps, dry_run, FIELD_MANAGER)
 
     # -- writes --------------------------------------------------------------------------------------------------
 

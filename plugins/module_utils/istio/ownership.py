@@ -13,7 +13,8 @@ classic mistake: it would overwrite the other revision's istiod. These checks fi
 * the validator is ``istio-validator-<R>-<ns>``;
 * namespaced objects live in the control plane's namespace;
 * shared objects that outlive one revision are refused: CustomResourceDefinitions (base chart), revision tags
-  (``istio-revision-tag-*``) and ``istiod-default-validator``, so that removing the revision never removes them.
+  (``istio-revision-tag-*``) and ``istiod-default-validator``, so that removing the revision never removes them
+  (the manifest installer hands Istio's CRDs to its CRD step, ``installers/crds.py``, before this check).
 
 Pure: input are plain dicts.
 """

@@ -359,6 +359,27 @@ def test_crd_serves_its_kind_and_deleting_it_removes_objects(store):
     assert "networking.istio.io/gateways" not in store.dump()
 
 
+def test_crd_update_keeps_status_records_stored_versions_and_refuses_dropping_one(store):
+    """As apiextensions' strategy: status comes from the stored CRD, a new storage version is added to
+    status.storedVersions, and a version once stored may not leave spec.versions (a CRD downgrade that drops it)."""
+    def crd(*versions, storage):
+        return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "metadata": {"name": "telemetries.telemetry.istio.io"},
+                "spec": {"group": "telemetry.istio.io", "scope": "Namespaced",
+                         "names": {"kind": "Telemetry", "plural": "telemetries"},
+                         "versions": [{"name": v, "served": True, "storage": v == storage} for v in versions]}}
+    store.create(crd("v1alpha1", storage="v1alpha1"))
+    newer = crd("v1alpha1", "v1", storage="v1")
+    newer["status"] = {"storedVersions": ["v9"]}  # ignored: status is not the client's on this path
+    updated = store.update(newer)
+    assert updated["status"]["storedVersions"] == ["v1alpha1", "v1"]
+    assert {c["type"] for c in updated["status"]["conditions"]} == {"NamesAccepted", "Established"}
+    with pytest.raises(ApiError) as err:
+        store.update(crd("v1alpha1", storage="v1alpha1"))
+    assert err.value.code == 422
+    assert "status.storedVersions[1]" in str(err.value) and "missing from spec.versions" in str(err.value)
+
+
 def test_load_reset_and_dump(store):
     count = store.load([configmap("a", ns="loaded"), deployment("d", ns="loaded")], create_namespaces=True)
     assert count == 2
