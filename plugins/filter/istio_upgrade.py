@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.meshops.istio.plugins.module_utils.istio import report
 from ansible_collections.meshops.istio.plugins.module_utils.istio.revision import revision_from_version
 from ansible_collections.meshops.istio.plugins.module_utils.istio.version import (
     compare,
@@ -52,6 +53,15 @@ def istio_gateways_before(gateways) -> dict:
     return before
 
 
+def istio_upgrade_report(record, audit=None, mesh=None, check_mode=False) -> dict:
+    """The end-of-run report (module_utils/istio/report.py) from the upgrade record, a sidecar_audit result (report
+    attention) and a mesh_info result, with its text under ``lines``."""
+    audit, mesh = audit or {}, mesh or {}
+    built = report.build(record, audit.get("summary"), audit.get("pods"), mesh.get("namespaces"), bool(check_mode))
+    built["lines"] = report.lines(built)
+    return built
+
+
 class FilterModule:
     """Version filters for the upgrade playbooks."""
 
@@ -61,4 +71,5 @@ class FilterModule:
             "istio_upgrade_problems": istio_upgrade_problems,
             "istio_revision_of": istio_revision_of,
             "istio_gateways_before": istio_gateways_before,
+            "istio_upgrade_report": istio_upgrade_report,
         }
