@@ -76,8 +76,9 @@ def state(sim) -> dict:
 
 @pytest.fixture
 def sample_mesh(sim):
-    """The sample mesh on the source revision, settled."""
-    sim.load(mesh.sample(SOURCE, SOURCE_VERSION))
+    """The sample mesh on the source revision, settled; its bare pod tagged/debug created through admission, so that
+    it runs the source's sidecar, as on the real cluster."""
+    sim.load(mesh.sample(SOURCE, SOURCE_VERSION), admit_pods=True)
     sim.settle(20)
     return sim
 
