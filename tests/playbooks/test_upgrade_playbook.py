@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
-from tests.playbooks.conftest import SOURCE, TARGET, source_installed_with_manifest, state
+from tests.playbooks.conftest import DEBUG_REFUSED, SOURCE, TARGET, source_installed_with_manifest, state, writes_after_the_gate
 from tests.simcluster.fixtures import mesh
 
 MWCS = "admissionregistration.k8s.io/mutatingwebhookconfigurations"
-DEBUG_REFUSED = ("tagged/debug (bare pod, not rebuilt by a restart: delete and recreate it; not_restartable, needs stale: "
-                 "sidecar of revision %s, not of the target %s)")
-
-
-def writes_after_the_gate(sim) -> list[str]:
-    """The writes made after the last LIST of pods (a gate's audit reads pods last; a refused gate ends the play)."""
-    requests = sim.requests
-    gate = max(index for index, r in enumerate(requests) if r.verb == "list" and r.resource == "pods")
-    return ["%s %s %s/%s" % (r.verb, r.resource, r.namespace, r.name) for r in requests[gate + 1:] if r.is_write]
 
 
 def recreate_debug_pod(sim) -> str:
@@ -47,7 +39,7 @@ def test_check_upgrade_rerun_and_rollback(sample_mesh, run_playbook):
     sample_mesh.clear_requests()
     refused = run_playbook("upgrade")
     assert refused.rc != 0 and DEBUG_REFUSED % (SOURCE, TARGET) in refused.output, refused.output
-    assert writes_after_the_gate(sample_mesh) == [] and state(sample_mesh)["stage"] == "gateways"
+    assert writes_after_the_gate([dataclasses.asdict(r) for r in sample_mesh.requests]) == [] and state(sample_mesh)["stage"] == "gateways"
 
     assert recreate_debug_pod(sample_mesh) == TARGET
     done = run_playbook("upgrade")
@@ -69,7 +61,7 @@ def test_check_upgrade_rerun_and_rollback(sample_mesh, run_playbook):
     sample_mesh.clear_requests()
     refused = run_playbook("rollback")
     assert refused.rc != 0 and DEBUG_REFUSED % (TARGET, SOURCE) in refused.output, refused.output
-    assert writes_after_the_gate(sample_mesh) == []
+    assert writes_after_the_gate([dataclasses.asdict(r) for r in sample_mesh.requests]) == []
     held = state(sample_mesh)
     assert held["istiods"] == ["istiod-" + SOURCE, "istiod-" + TARGET] and held["stage"] == "rolling_back"
 
