@@ -26,8 +26,8 @@ description:
     pod or a pod of a ReplicaSet without Deployment, so no workload restart rebuilds it; RV(pods[].needs) says what
     it needs).
   - Every pod that is neither V(current) nor V(unmanaged) has an RV(pods[].action) saying what rebuilds it, for
-    example V(restart Deployment shop/frontend) or, for a bare pod, V(bare pod, not rebuilt by a restart: delete and
-    recreate it).
+    example V(restart Deployment shop/frontend) or, for a bare pod, that it is not rebuilt by a restart and must be
+    deleted and recreated.
   - Pods that have finished (phase C(Succeeded) or C(Failed)) or are being deleted are reported apart in
     RV(finished) and never classed, so they never fail the gate.
   - With O(gate=true), the module is a stage gate. It fails while any pod in scope is off the revision it should
@@ -49,10 +49,10 @@ options:
     description:
       - Fail while any pod in scope runs another sidecar than the one it should, whatever its class, naming the first
         20 of them and what each needs (RV(pods[].action)). The sidecar it should run is that of O(revision) (without
-        O(revision): of the revision a restart would give) at the version of that revision's istiod.
+        O(revision), of the revision a restart would give) at the version of that revision's istiod.
       - A pod is refused when it is V(stale) (another revision or proxy version), V(missing) (no sidecar where a
         restart would give one) or V(will_lose_sidecar) with a sidecar of another revision than O(revision), and when
-        it is V(not_restartable) and needs one of these: a pod no restart rebuilds (a bare pod, a Job's pod, a pod
+        it is V(not_restartable) and needs one of these. A pod no restart rebuilds (a bare pod, a Job's pod, a pod
         of a ReplicaSet without Deployment) blocks the gate until it is deleted, recreated or finished.
       - This is the gate the role's stages use (verify, the rollback's gate, finalize).
     type: bool
