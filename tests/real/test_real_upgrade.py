@@ -76,8 +76,16 @@ def test_check_upgrade_rerun_and_rollback(real_mesh, run_playbook):
     back = run_playbook("rollback")
     assert back.rc == 0, back.output
     assert real_mesh.settle(60)
-    # the tag's webhook keeps the labels its installer set (istioctl tag set --overwrite leaves them too)
-    assert real_mesh.get(TAG_WEBHOOK)["metadata"]["labels"] == tag_labels
+    # the tag's webhook has every label it had, the chart's operator.istio.io labels too, as after istioctl tag set
+    # --overwrite: that takes the labels the revision's own webhook has from it, so the two the docs' `helm template
+    # istiod` gave the tag (release and instance "istiod") now name the source's release, as the revision's webhook does
+    labels = real_mesh.get(TAG_WEBHOOK)["metadata"]["labels"]
+    own = real_mesh.get("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector-"
+                        + SOURCE.revision)["metadata"]["labels"]
+    assert labels.keys() == tag_labels.keys()
+    assert {key: value for key, value in labels.items() if value != tag_labels[key]} == {
+        "release": own["release"], "app.kubernetes.io/instance": own["app.kubernetes.io/instance"]} == {
+        "release": "istiod-" + SOURCE.revision, "app.kubernetes.io/instance": "istiod-" + SOURCE.revision}
     restored = state(real_mesh)
     assert restored["labels"] == before["labels"] and restored["tags"] == before["tags"]
     assert restored["gateway"] == before["gateway"] == SOURCE.revision
