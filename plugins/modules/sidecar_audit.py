@@ -291,10 +291,9 @@ def audit(module: MeshModule) -> dict:
     fail_on, gate = module.params["fail_on"], module.params["gate"]
     blocking = run.audit.blocking(fail_on, gate)
     if blocking:
-        result["msg"] = "Gate refused, nothing was changed: %d pod%s %s: %s. Do what each pod needs, then run the audit " \
-                        "again.\n%s" % (len(blocking), " is" if len(blocking) == 1 else "s are",
-                                         refusal(run.audit.target, fail_on, gate), describe_pods(blocking, GATE_LIMIT),
-                                         result["msg"])
+        counted = "%d pod%s" % (len(blocking), " is" if len(blocking) == 1 else "s are")
+        result["msg"] = ("Gate refused, nothing was changed: %s %s: %s. Do what each pod needs, then run the audit again.\n%s"
+                         % (counted, refusal(run.audit.target, fail_on, gate), describe_pods(blocking, GATE_LIMIT), result["msg"]))
         module.fail_json(**result)
     return result
 
