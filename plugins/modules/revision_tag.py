@@ -24,7 +24,11 @@ description:
     C(sidecar.istio.io/inject=true) pods, and validates Istio configuration.
   - O(state=absent) deletes the MutatingWebhookConfigurations, ValidatingWebhookConfigurations and Services labelled
     C(istio.io/tag=<tag>), and refuses while namespaces or pods still use the tag, unless O(force).
-  - Labels containing C(operator.istio.io) are never written, so that uninstalling a revision does not prune the tag.
+  - Labels containing C(operator.istio.io) are never added, so that uninstalling a revision does not prune a tag the
+    module creates. The labels an existing tag object already has are kept (those its installer set, such as the
+    chart's C(operator.istio.io/component) and C(install.operator.istio.io/owning-resource), included), and only the
+    labels above are changed, as C(istioctl tag set --overwrite) leaves them. A move and the move back give the
+    object its labels of before.
   - Reads with one LIST request per kind (istiod Deployments, both kinds of webhook configurations, the tag's
     Services, namespaces, and for O(state=absent) the pods labelled with the tag); writes only what changes.
 author:

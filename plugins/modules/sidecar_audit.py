@@ -25,10 +25,14 @@ description:
     V(not_restartable) (the pod would be V(stale), V(missing) or V(will_lose_sidecar), but it is a bare pod, a Job's
     pod or a pod of a ReplicaSet without Deployment, so no workload restart rebuilds it; RV(pods[].needs) says what
     it needs).
+  - Every pod that is neither V(current) nor V(unmanaged) has an RV(pods[].action) saying what rebuilds it, for
+    example V(restart Deployment shop/frontend) or, for a bare pod, that it is not rebuilt by a restart and must be
+    deleted and recreated.
   - Pods that have finished (phase C(Succeeded) or C(Failed)) or are being deleted are reported apart in
     RV(finished) and never classed, so they never fail the gate.
-  - With O(fail_on), the module is a stage gate. It fails, naming the first 20 pods and the count, when any pod is
-    in one of those classes.
+  - With O(gate=true), the module is a stage gate. It fails while any pod in scope is off the revision it should
+    run, whatever its class, naming the first 20 of them (with the count) and what each needs.
+  - With O(fail_on), it fails in the same way when any pod is in one of those classes.
   - Reads with one LIST each of namespaces, istiod Deployments and MutatingWebhookConfigurations, and the pods and
     ReplicaSets of the scope (one paginated LIST across namespaces, or one per namespace when the scope is smaller),
     whatever the number of pods. Never a request per pod.
@@ -41,9 +45,23 @@ options:
         run. A tag is resolved to the revision it points at.
       - Without it, a sidecar is right when it comes from the revision a restart would give.
     type: str
+  gate:
+    description:
+      - Fail while any pod in scope runs another sidecar than the one it should, whatever its class, naming the first
+        20 of them and what each needs (RV(pods[].action)). The sidecar it should run is that of O(revision) (without
+        O(revision), of the revision a restart would give) at the version of that revision's istiod.
+      - A pod is refused when it is V(stale) (another revision or proxy version), V(missing) (no sidecar where a
+        restart would give one) or V(will_lose_sidecar) with a sidecar of another revision than O(revision), and when
+        it is V(not_restartable) and needs one of these. A pod no restart rebuilds (a bare pod, a Job's pod, a pod
+        of a ReplicaSet without Deployment) blocks the gate until it is deleted, recreated or finished.
+      - This is the gate the role's stages use (verify, the rollback's gate, finalize).
+    type: bool
+    default: false
   fail_on:
     description:
-      - Fail when any pod is in one of these classes, naming the first 20 of them.
+      - Fail when any pod is in one of these classes, naming the first 20 of them. The classes are matched as they
+        are; a V(not_restartable) pod is refused only when V(not_restartable) is listed. To refuse every pod off the
+        revision, whatever its class, use O(gate).
     type: list
     elements: str
     choices: [current, stale, missing, will_lose_sidecar, unmanaged, not_restartable]
@@ -69,11 +87,11 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Gate the data-plane stage, every pod of the injected namespaces on the new revision
+- name: Gate the data-plane stage, every pod of the injected namespaces on the new revision (bare pods included)
   meshops.istio.sidecar_audit:
     revision: 1-29-2
     all_injected: true
-    fail_on: [stale, missing, not_restartable]
+    gate: true
 
 - name: Audit the whole cluster against the revision the prod-stable tag points at
   meshops.istio.sidecar_audit:
@@ -210,6 +228,13 @@ pods:
       description: Why the pod is in its class.
       type: str
       sample: sidecar of revision 1-27-3, not of the target 1-29-2
+    action:
+      description:
+        - What rebuilds the pod as it should be (restart its workload, first pointing its namespace at O(revision)
+          when needed; for a V(not_restartable) pod what its owner calls for); null for V(current) and V(unmanaged)
+          pods.
+      type: str
+      sample: "bare pod, not rebuilt by a restart: delete and recreate it"
 finished:
   description: Pods that have finished or are being deleted (C(namespace), C(name), C(phase)); never classed.
   returned: always
@@ -225,6 +250,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.pod_audit import run
 
 ARGUMENT_SPEC = with_scope({
     "revision": {"type": "str"},
+    "gate": {"type": "bool", "default": False},
     "fail_on": {"type": "list", "elements": "str", "choices": list(CLASSES), "default": []},
     "report": {"type": "str", "choices": ["all", "attention", "none"], "default": "attention"},
 })
@@ -262,15 +288,24 @@ def audit(module: MeshModule) -> dict:
         "pods": [pod.as_dict() for pod in listed],
         "finished": run.audit.finished,
     }
-    fail_on = module.params["fail_on"]
-    blocking = run.audit.in_classes(fail_on)
+    fail_on, gate = module.params["fail_on"], module.params["gate"]
+    blocking = run.audit.blocking(fail_on, gate)
     if blocking:
-        result["msg"] = "%d pod%s in class %s (fail_on): %s. Restart their workloads (meshops.istio.workload_restart) or fix " \
-                        "them, then run the audit again.\n%s" % (
-                            len(blocking), " is" if len(blocking) == 1 else "s are", " or ".join(fail_on),
-                            describe_pods(blocking, GATE_LIMIT), result["msg"])
+        counted = "%d pod%s" % (len(blocking), " is" if len(blocking) == 1 else "s are")
+        result["msg"] = ("Gate refused, nothing was changed: %s %s: %s. Do what each pod needs, then run the audit again.\n%s"
+                         % (counted, refusal(run.audit.target, fail_on, gate), describe_pods(blocking, GATE_LIMIT), result["msg"]))
         module.fail_json(**result)
     return result
+
+
+def refusal(target: str | None, fail_on: list, gate: bool) -> str:
+    """What the refused pods are: off the revision (gate) and/or in the classes of fail_on."""
+    reasons = []
+    if gate:
+        reasons.append("not running the sidecar of %s" % ("revision %s" % target if target else "the revision a restart gives"))
+    if fail_on:
+        reasons.append("in class %s (fail_on)" % " or ".join(fail_on))
+    return " or ".join(reasons)
 
 
 def main() -> None:

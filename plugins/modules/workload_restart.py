@@ -178,7 +178,7 @@ not_restartable:
   returned: always
   type: list
   elements: dict
-  sample: [{"namespace": "tagged", "kind": "Pod", "name": "debug", "pods": ["debug"], "reason": "bare pod without an owner"}]
+  sample: [{"namespace": "tagged", "kind": "Pod", "name": "debug", "pods": ["debug"], "reason": "bare pod, not rebuilt by a restart: delete and recreate it"}]
 skipped:
   description: Workloads not restarted because their pods would lose their sidecar (C(namespace), C(kind), C(name), C(pods), C(reason)).
   returned: always

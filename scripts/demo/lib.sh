@@ -90,9 +90,9 @@ unpin_worker() {
     kubectl --kubeconfig "$workdir/kubeconfig" -n batch rollout status deployment worker --timeout 60s
 }
 
-# remove_debug_pod: the sample mesh's bare pod tagged/debug, which no restart rebuilds; on the real cluster the
-# prod-stable tag injected it, and finalize refuses while it runs the source's sidecar, so the operator removes it
-# first (on the simulated cluster the fixture's bare pod has no sidecar: tests/simcluster/README.md, known differences)
+# remove_debug_pod: the sample mesh's bare pod tagged/debug, which no restart rebuilds; the prod-stable tag injected
+# it (on both clusters), and verify and finalize refuse while it runs the source's sidecar, naming it, so the operator
+# removes it first (preflight lists it among the pods no restart rebuilds)
 remove_debug_pod() {
     echo "==> kubectl: remove the bare pod tagged/debug, which no restart rebuilds"
     kubectl --kubeconfig "$workdir/kubeconfig" -n tagged delete pod debug --wait=true

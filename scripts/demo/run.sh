@@ -11,9 +11,7 @@ source scripts/demo/lib.sh
 start_sim
 adopt_source
 unpin_worker
-if [ "${REAL:-}" = 1 ]; then
-    remove_debug_pod
-fi
+remove_debug_pod
 audit "before the upgrade: Istio ${SOURCE_VERSION} (${SOURCE_REVISION})"
 run_playbook upgrade -e istio_upgrade_finalize=true
 audit "after the upgrade to Istio ${TARGET_VERSION} (${TARGET_REVISION}), finalized"

@@ -162,10 +162,7 @@ def simulated(tmp_path):
         for obj in objects:
             if obj["kind"] == "ValidatingWebhookConfiguration" and obj["metadata"]["name"] == "istiod-default-validator":
                 obj["metadata"]["labels"].pop("istio.io/tag", None)
-        cluster.load([obj for obj in objects if obj["kind"] != "Pod"])
-        assert cluster.settle(30)
-        for pod in (obj for obj in objects if obj["kind"] == "Pod"):
-            cluster.store.create(pod)
+        cluster.load(objects, admit_pods=True)
         assert cluster.settle(30)
         yield cluster, cluster.write_kubeconfig(str(tmp_path / "sim-kubeconfig"))
     finally:

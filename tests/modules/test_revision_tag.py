@@ -48,6 +48,9 @@ def new_pod_revision(sim, namespace, labels=None):
 
 def test_moves_a_tag_and_the_injector_follows(two_revisions, sim_auth, run_module, kubectl):
     sim = two_revisions
+    labels_before = mwc(sim, "istio-revision-tag-" + TAG)["metadata"]["labels"]
+    assert {k: v for k, v in labels_before.items() if "operator.istio.io" in k} == {
+        "operator.istio.io/component": "Pilot", "install.operator.istio.io/owning-resource": "unknown"}  # as the chart renders it
     assert new_pod_revision(sim, "tagged") == OLD
     run = run_module(revision_tag.main, dict(sim_auth, tag=TAG, revision=NEW), diff=True)
     assert run.rc == 0 and not run.failed, run.result
@@ -63,11 +66,13 @@ def test_moves_a_tag_and_the_injector_follows(two_revisions, sim_auth, run_modul
     assert result["msg"] == ("tag %s moved from %s to %s: MutatingWebhookConfiguration/istio-revision-tag-%s updated, "
                              "Service/istiod-revision-tag-%s created" % (TAG, OLD, NEW, TAG, TAG))
 
-    # the webhook: tag labels, R's injector service, no operator labels, only the tag's own webhooks
+    # the webhook: tag labels, R's injector service, the installer's labels kept (istioctl tag set --overwrite applies
+    # server-side and leaves them), only the tag's own webhooks
     config = mwc(sim, "istio-revision-tag-" + TAG)
     meta_labels = config["metadata"]["labels"]
     assert (meta_labels["istio.io/tag"], meta_labels["istio.io/rev"], meta_labels["app"]) == (TAG, NEW, "sidecar-injector")
-    assert not [k for k in meta_labels if "operator.istio.io" in k]
+    assert {k: v for k, v in meta_labels.items() if "operator.istio.io" in k} == {
+        k: v for k, v in labels_before.items() if "operator.istio.io" in k}
     assert [h["name"] for h in config["webhooks"]] == ["rev.namespace.sidecar-injector.istio.io", "rev.object.sidecar-injector.istio.io"]
     assert {json.dumps(h["clientConfig"]["service"], sort_keys=True) for h in config["webhooks"]} == {
         json.dumps({"name": "istiod-" + NEW, "namespace": "istio-system", "path": "/inject", "port": 443}, sort_keys=True)}
@@ -97,6 +102,7 @@ def test_moves_a_tag_and_the_injector_follows(two_revisions, sim_auth, run_modul
     assert back["changed"] is True and [o["action"] for o in back["objects"]] == ["updated", "deleted"]
     assert sim.store.get("services", "istio-system", "istiod-revision-tag-" + TAG) is None
     assert new_pod_revision(sim, "tagged") == OLD
+    assert mwc(sim, "istio-revision-tag-" + TAG)["metadata"]["labels"] == labels_before  # issue 8, item 9
 
 
 def test_default_tag_moves_validator_and_deactivates_the_untagged_default_webhook(sim, sim_auth, run_module):

@@ -74,14 +74,20 @@ def test_every_class_on_a_half_upgraded_mesh(half_upgraded, sim_auth, run_module
     pods = {(p["namespace"], p["name"]): p for p in result["pods"]}
     debug = pods[("tagged", "debug")]
     assert (debug["needs"], debug["owner"], debug["sidecar"]) == ("missing", {"kind": None, "name": None}, False)
-    assert "bare pod" in debug["reason"]
+    assert debug["action"] == ("point its namespace, tag or own istio.io/rev label at %s first; bare pod, not rebuilt by a "
+                               "restart: delete and recreate it" % REV_B)
     nightly = pods[("batch", "nightly-x1")]
     assert nightly["needs"] == "missing" and nightly["owner"] == {"kind": "Job", "name": "nightly"}
+    assert "; pod of Job nightly, not rebuilt by a restart: " in nightly["action"]
     frontend = next(p for p in result["pods"] if p["owner"]["name"] == "frontend")
     assert (frontend["revision"], frontend["version"], frontend["restart_revision"]) == (REV_A, VERSION_A, REV_B)
     assert frontend["reason"] == "sidecar of revision %s, not of the target %s" % (REV_A, REV_B)
+    assert frontend["action"] == "restart Deployment shop/frontend"
     worker = next(p for p in result["pods"] if p["owner"]["name"] == "worker")
     assert worker["restart_revision"] == REV_A and "point the namespace or the pod at %s first" % REV_B in worker["reason"]
+    assert worker["action"] == "point its namespace, tag or own istio.io/rev label at %s first; restart Deployment batch/worker" % REV_B
+    later = next(p for p in result["pods"] if p["owner"]["name"] == "injected-later")
+    assert later["action"] == "restart Deployment legacy/injected-later (injection is off for it: it comes back without a sidecar)"
 
     assert [f["name"].startswith("report-") and f["phase"] == "Succeeded" for f in result["finished"]] == [True]
     summary = result["summary"]
@@ -125,12 +131,67 @@ def test_gate_fails_naming_the_pods_and_passes_when_clean(half_upgraded, sim_aut
                                               fail_on=["stale", "missing"]))
     assert run.failed and run.rc == 1
     ledger = sorted(p["name"] for p in run.result["pods"])
-    assert run.result["msg"].startswith("2 pods are in class stale or missing (fail_on): payments/%s (stale: sidecar of revision "
-                                        "%s, not of the target %s)" % (ledger[0], REV_A, REV_B))
+    assert run.result["msg"].startswith(
+        "Gate refused, nothing was changed: 2 pods are in class stale or missing (fail_on): payments/%s (restart Deployment "
+        "payments/ledger; stale: sidecar of revision %s, not of the target %s)" % (ledger[0], REV_A, REV_B))
     assert "payments/" + ledger[1] in run.result["msg"]
 
-    run = run_module(sidecar_audit.main, dict(sim_auth, revision=mesh.TAG_NAME, namespaces=["tagged"], fail_on=["stale", "missing"]))
+    run = run_module(sidecar_audit.main, dict(sim_auth, revision=mesh.TAG_NAME, namespaces=["batch", "legacy"], gate=True))
     assert not run.failed and run.rc == 0, run.result
+
+
+def bare_pod_through_admission(k8s_client, namespace: str, name: str) -> dict:
+    """Create a bare pod through the API, so that the webhooks inject it as they would on a real cluster."""
+    k8s.CoreV1Api(k8s_client).create_namespaced_pod(namespace, mesh.bare_pod(namespace, name))
+    return k8s.CoreV1Api(k8s_client).read_namespaced_pod(name, namespace).to_dict()
+
+
+def test_gate_refuses_a_stale_bare_pod_that_fail_on_lets_through(half_upgraded, sim_auth, run_module, k8s_client):
+    """Issue 8, item 4: a bare pod on the old sidecar is not_restartable; the gate refuses it and says what it needs."""
+    shell = bare_pod_through_admission(k8s_client, "tagged", "shell")
+    assert '"revision":"%s"' % REV_A in shell["metadata"]["annotations"]["sidecar.istio.io/status"].replace(" ", "")
+    # the tag moves to B as the data plane stage does; tagged/api is restarted, the bare pods cannot be
+    half_upgraded.load(controlplane.render_tag(mesh.TAG_NAME, REV_B, VERSION_B))
+    k8s.AppsV1Api(k8s_client).patch_namespaced_deployment(
+        "api", "tagged", {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": "now"}}}}})
+    assert half_upgraded.settle(20)
+    half_upgraded.clear_requests()
+
+    args = dict(sim_auth, revision=REV_B, namespaces=["tagged"])
+    run = run_module(sidecar_audit.main, dict(args, fail_on=["stale", "missing"]))
+    assert not run.failed, run.result  # classes alone: both bare pods are not_restartable, not stale or missing
+
+    run = run_module(sidecar_audit.main, dict(args, gate=True))
+    assert run.failed and run.rc == 1
+    first = run.result["msg"].splitlines()[0]
+    assert first.startswith("Gate refused, nothing was changed: 2 pods are not running the sidecar of revision %s: " % REV_B)
+    assert ("tagged/shell (bare pod, not rebuilt by a restart: delete and recreate it; not_restartable, needs stale: "
+            "sidecar of revision %s, not of the target %s)" % (REV_A, REV_B)) in first
+    assert "tagged/debug (bare pod, not rebuilt by a restart: delete and recreate it; not_restartable, needs missing: " in first
+    assert {(p["name"], p["needs"]) for p in run.result["pods"]} == {("shell", "stale"), ("debug", "missing")}
+    assert half_upgraded.writes(persisting_only=False) == []
+
+    # the operator recreates one and deletes the other: the gate passes
+    k8s.CoreV1Api(k8s_client).delete_namespaced_pod("shell", "tagged", grace_period_seconds=0)
+    k8s.CoreV1Api(k8s_client).delete_namespaced_pod("debug", "tagged", grace_period_seconds=0)
+    assert half_upgraded.settle(20)
+    shell = bare_pod_through_admission(k8s_client, "tagged", "shell")
+    assert '"revision":"%s"' % REV_B in shell["metadata"]["annotations"]["sidecar.istio.io/status"].replace(" ", "")
+    run = run_module(sidecar_audit.main, dict(args, gate=True))
+    assert not run.failed, run.result["msg"]
+
+
+def test_gate_refuses_an_old_sidecar_a_restart_would_remove(half_upgraded, sim_auth, run_module, k8s_client):
+    """A pod still on A where injection was turned off: the gate to B refuses it, the gate to A does not."""
+    set_namespace_labels(k8s_client, "legacy", {"istio-injection": "enabled"})
+    half_upgraded.load([mesh.deployment("legacy", "injected-later", replicas=1)])
+    assert half_upgraded.settle(20)
+    set_namespace_labels(k8s_client, "legacy", {"istio-injection": "disabled"})
+    run = run_module(sidecar_audit.main, dict(sim_auth, revision=REV_B, namespaces=["legacy"], gate=True))
+    assert run.failed and "(restart Deployment legacy/injected-later (injection is off for it: it comes back without a " \
+                          "sidecar); will_lose_sidecar: " in run.result["msg"]
+    run = run_module(sidecar_audit.main, dict(sim_auth, revision=REV_A, namespaces=["legacy"], gate=True))
+    assert not run.failed, run.result["msg"]
 
 
 def test_gate_names_the_first_twenty_and_counts_the_rest(sim, sim_auth, run_module):
@@ -139,9 +200,11 @@ def test_gate_names_the_first_twenty_and_counts_the_rest(sim, sim_auth, run_modu
     assert sim.settle(20)
     run = run_module(sidecar_audit.main, dict(sim_auth, revision=REV_B, all_injected=True, fail_on=["stale"]))
     assert run.failed
-    assert run.result["msg"].startswith("30 pods are in class stale (fail_on): ")
-    assert run.result["msg"].splitlines()[0].endswith("; ... and 10 more. Restart their workloads (meshops.istio.workload_restart) "
-                                                      "or fix them, then run the audit again.")
+    assert run.result["msg"].startswith("Gate refused, nothing was changed: 30 pods are in class stale (fail_on): ")
+    assert run.result["msg"].splitlines()[0].endswith("; ... and 10 more. Do what each pod needs, then run the audit again.")
+    run = run_module(sidecar_audit.main, dict(sim_auth, revision=REV_B, all_injected=True, gate=True))
+    assert run.failed and run.result["msg"].startswith("Gate refused, nothing was changed: 30 pods are not running the "
+                                                       "sidecar of revision %s: ns-00000/app-" % REV_B)
 
 
 def test_one_audit_of_a_mid_size_mesh_costs_a_few_lists(sim, sim_auth, run_module):

@@ -157,7 +157,7 @@ def test_what_cannot_be_restarted_is_listed_with_the_reason(half_upgraded, sim_a
     run = run_module(workload_restart.main, dict(sim_auth, namespaces=["tagged"], **FAST))
     assert run.result["changed"] is False
     assert run.result["not_restartable"] == [{"namespace": "tagged", "kind": "Pod", "name": "debug", "pods": ["debug"],
-                                              "reason": "bare pod without an owner: delete it and create it again to get a new sidecar"}]
+                                              "reason": "bare pod, not rebuilt by a restart: delete and recreate it"}]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -17,6 +17,20 @@ SOURCE, SOURCE_VERSION = "1-27-3", "1.27.3"
 TARGET, TARGET_VERSION = "1-28-1", "1.28.1"
 
 
+# how a gate names the sample mesh's bare pod while it runs another revision's sidecar (% (its revision, the gate's))
+DEBUG_REFUSED = ("tagged/debug (bare pod, not rebuilt by a restart: delete and recreate it; not_restartable, needs stale: "
+                 "sidecar of revision %s, not of the target %s)")
+WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+
+
+def writes_after_the_gate(requests: list[dict]) -> list[str]:
+    """The writes that changed state after the last LIST of pods (a gate's audit reads pods last, and a refused gate
+    ends the play), from either cluster's request log as dicts (verb, resource, namespace, name, dry_run, status)."""
+    gate = max(index for index, r in enumerate(requests) if r["verb"] == "list" and r["resource"] == "pods")
+    return ["%s %s %s/%s" % (r["verb"], r["resource"], r["namespace"], r["name"]) for r in requests[gate + 1:]
+            if r["verb"] in WRITE_VERBS and not r["dry_run"] and 0 < r["status"] < 400]
+
+
 def write_yaml(path, objects: list[dict]) -> str:
     """Write ``objects`` as multi-document YAML; return the path."""
     with open(path, "w", encoding="utf-8") as handle:
@@ -76,8 +90,9 @@ def state(sim) -> dict:
 
 @pytest.fixture
 def sample_mesh(sim):
-    """The sample mesh on the source revision, settled."""
-    sim.load(mesh.sample(SOURCE, SOURCE_VERSION))
+    """The sample mesh on the source revision, settled; its bare pod tagged/debug created through admission, so that
+    it runs the source's sidecar, as on the real cluster."""
+    sim.load(mesh.sample(SOURCE, SOURCE_VERSION), admit_pods=True)
     sim.settle(20)
     return sim
 

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from tests.playbooks.conftest import SOURCE, TARGET, source_installed_with_manifest, state
+import dataclasses
+import json
+
+from tests.playbooks.conftest import DEBUG_REFUSED, SOURCE, TARGET, source_installed_with_manifest, state, writes_after_the_gate
+from tests.simcluster.fixtures import mesh
+
+MWCS = "admissionregistration.k8s.io/mutatingwebhookconfigurations"
+
+
+def recreate_debug_pod(sim) -> str:
+    """What the operator does with the bare pod the gate names: delete it and create it again (through admission, so
+    the revision its namespace's tag points at now injects it); returns its sidecar's revision."""
+    sim.store.delete("pods", "tagged", "debug")
+    assert sim.settle(20)
+    pod = sim.store.create(mesh.bare_pod("tagged", "debug"))
+    return json.loads(pod["metadata"]["annotations"]["sidecar.istio.io/status"])["revision"]
 
 
 def test_check_upgrade_rerun_and_rollback(sample_mesh, run_playbook):
     before = state(sample_mesh)
     assert before["sidecars"]["bookinfo"] == {SOURCE} and before["tags"]["prod-stable"] == SOURCE
+    assert before["sidecars"]["tagged"] == {SOURCE}  # the bare pod tagged/debug too, injected by the tag prod-stable
+    tag_labels = sample_mesh.store.get(MWCS, None, "istio-revision-tag-prod-stable")["metadata"]["labels"]
 
     sample_mesh.clear_requests()
     plan = run_playbook("upgrade", "--check", "--diff")
@@ -18,6 +35,13 @@ def test_check_upgrade_rerun_and_rollback(sample_mesh, run_playbook):
     assert "bookinfo/Deployment/productpage" in plan.output and "Gateways to move (in_place): istio-ingress/istio-ingressgateway" in plan.output, plan.output
     assert state(sample_mesh) == before
 
+    # verify refuses the bare pod no restart rebuilt, names it with what it needs, and writes nothing after its gate
+    sample_mesh.clear_requests()
+    refused = run_playbook("upgrade")
+    assert refused.rc != 0 and DEBUG_REFUSED % (SOURCE, TARGET) in refused.output, refused.output
+    assert writes_after_the_gate([dataclasses.asdict(r) for r in sample_mesh.requests]) == [] and state(sample_mesh)["stage"] == "gateways"
+
+    assert recreate_debug_pod(sample_mesh) == TARGET
     done = run_playbook("upgrade")
     assert done.rc == 0, done.output
     after = state(sample_mesh)
@@ -33,10 +57,21 @@ def test_check_upgrade_rerun_and_rollback(sample_mesh, run_playbook):
     again = run_playbook("upgrade")
     assert again.rc == 0 and again.changed == 0, again.output
 
+    # the rollback's gate refuses the bare pod recreated on the target, and removes nothing
+    sample_mesh.clear_requests()
+    refused = run_playbook("rollback")
+    assert refused.rc != 0 and DEBUG_REFUSED % (TARGET, SOURCE) in refused.output, refused.output
+    assert writes_after_the_gate([dataclasses.asdict(r) for r in sample_mesh.requests]) == []
+    held = state(sample_mesh)
+    assert held["istiods"] == ["istiod-" + SOURCE, "istiod-" + TARGET] and held["stage"] == "rolling_back"
+
+    assert recreate_debug_pod(sample_mesh) == SOURCE
     back = run_playbook("rollback")
     assert back.rc == 0, back.output
     restored = state(sample_mesh)
     assert restored["labels"] == before["labels"] and restored["tags"] == before["tags"]
+    # the tag's webhook has every label it had before, its installer's operator.istio.io labels too (issue 8, item 9)
+    assert sample_mesh.store.get(MWCS, None, "istio-revision-tag-prod-stable")["metadata"]["labels"] == tag_labels
     assert restored["gateway"] == before["gateway"] == SOURCE
     assert restored["sidecars"] == before["sidecars"]
     assert restored["istiods"] == ["istiod-" + SOURCE] and restored["stage"] == "rolled_back"

@@ -10,14 +10,27 @@ import kubernetes
 import yaml
 from kubernetes import config
 
-from tests.playbooks.conftest import write_yaml
+from tests.playbooks.conftest import DEBUG_REFUSED, write_yaml, writes_after_the_gate
 from tests.real.conftest import SOURCE, TARGET, state
+from tests.simcluster.fixtures import mesh
+
+TAG_WEBHOOK = "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-revision-tag-" + mesh.TAG_NAME
+
+
+def recreate_debug_pod(real_mesh) -> set:
+    """What the operator does with the bare pod a gate names: delete it and create it again, so that the real istiod
+    its namespace's tag points at now injects it; returns the revisions of the tagged namespace's sidecars."""
+    real_mesh.kubectl("delete", "pod", "-n", "tagged", "debug", "--wait=true")
+    real_mesh.apply([mesh.bare_pod("tagged", "debug")])
+    assert real_mesh.settle(60)
+    return state(real_mesh)["sidecars"]["tagged"]
 
 
 def test_check_upgrade_rerun_and_rollback(real_mesh, run_playbook):
     before = state(real_mesh)
     assert before["sidecars"]["bookinfo"] == {SOURCE.revision} and before["tags"]["prod-stable"] == SOURCE.revision
     assert before["images"]["bookinfo"] == {f"docker.io/istio/proxyv2:{SOURCE.version}"}
+    tag_labels = real_mesh.get(TAG_WEBHOOK)["metadata"]["labels"]
 
     real_mesh.clear_requests()
     plan = run_playbook("upgrade", "--check", "--diff")
@@ -27,6 +40,13 @@ def test_check_upgrade_rerun_and_rollback(real_mesh, run_playbook):
     assert any(r["dry_run"] for r in real_mesh.requests()), "check mode asked the API server for no dry run"
     assert f"Namespaces to point at {TARGET.revision}: bookinfo enabled -" in plan.output, plan.output
     assert state(real_mesh) == before
+
+    # verify refuses the bare pod tagged/debug, which the tag injected and no restart rebuilds, and writes nothing after
+    real_mesh.clear_requests()
+    refused = run_playbook("upgrade")
+    assert refused.rc != 0 and DEBUG_REFUSED % (SOURCE.revision, TARGET.revision) in refused.output, refused.output
+    assert writes_after_the_gate(real_mesh.requests()) == [] and state(real_mesh)["stage"] == "gateways"
+    assert recreate_debug_pod(real_mesh) == {TARGET.revision}
 
     done = run_playbook("upgrade")
     assert done.rc == 0, done.output
@@ -45,9 +65,27 @@ def test_check_upgrade_rerun_and_rollback(real_mesh, run_playbook):
     again = run_playbook("upgrade")
     assert again.rc == 0 and again.changed == 0, again.output
 
+    # the rollback's gate refuses the bare pod recreated on the target, and removes nothing
+    real_mesh.clear_requests()
+    refused = run_playbook("rollback")
+    assert refused.rc != 0 and DEBUG_REFUSED % (TARGET.revision, SOURCE.revision) in refused.output, refused.output
+    assert writes_after_the_gate(real_mesh.requests()) == []
+    assert state(real_mesh)["istiods"] == ["istiod-" + SOURCE.revision, "istiod-" + TARGET.revision]
+    assert recreate_debug_pod(real_mesh) == {SOURCE.revision}
+
     back = run_playbook("rollback")
     assert back.rc == 0, back.output
     assert real_mesh.settle(60)
+    # the tag's webhook has every label it had, the chart's operator.istio.io labels too, as after istioctl tag set
+    # --overwrite: that takes the labels the revision's own webhook has from it, so the two the docs' `helm template
+    # istiod` gave the tag (release and instance "istiod") now name the source's release, as the revision's webhook does
+    labels = real_mesh.get(TAG_WEBHOOK)["metadata"]["labels"]
+    own = real_mesh.get("/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector-"
+                        + SOURCE.revision)["metadata"]["labels"]
+    assert labels.keys() == tag_labels.keys()
+    assert {key: value for key, value in labels.items() if value != tag_labels[key]} == {
+        "release": own["release"], "app.kubernetes.io/instance": own["app.kubernetes.io/instance"]} == {
+        "release": "istiod-" + SOURCE.revision, "app.kubernetes.io/instance": "istiod-" + SOURCE.revision}
     restored = state(real_mesh)
     assert restored["labels"] == before["labels"] and restored["tags"] == before["tags"]
     assert restored["gateway"] == before["gateway"] == SOURCE.revision

@@ -20,7 +20,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.simcluster", description="Serve a simulated Kubernetes cluster over HTTPS.")
     parser.add_argument("--kubeconfig", required=True, help="where to write the kubeconfig for clients (context 'simcluster')")
     parser.add_argument("--load", action="append", default=[], metavar="FILE",
-                        help="YAML/JSON file of objects to store at start (multi-document or kind: List); repeatable")
+                        help="YAML/JSON file of objects to store at start (multi-document or kind: List; Pods are "
+                             "created through admission, so the webhooks inject them); repeatable")
     parser.add_argument("--rollout-delay", type=float, default=0.0, metavar="SECONDS",
                         help="seconds before a new pod becomes Ready (default 0)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: chosen by the OS)")
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for path in args.load:
             try:
-                count = cluster.load(path)
+                count = cluster.load(path, admit_pods=True)
             except (OSError, ValueError, ApiError) as exc:
                 sys.stderr.write(f"simcluster: cannot load {path}: {exc}\n")
                 return 2

@@ -157,15 +157,23 @@ class SimCluster:  # pylint: disable=too-many-instance-attributes
 
     # ----------------------------------------------------------------------------------------- state
 
-    def load(self, objs_or_paths) -> int:
+    def load(self, objs_or_paths, *, admit_pods: bool = False) -> int:
         """Store objects without admission (dicts, YAML/JSON file paths, or lists of them); return how many.
 
         Multi-document YAML and ``kind: List`` are read; server-managed metadata is dropped; namespaces and
-        CRDs are stored first, and missing namespaces are created.
+        CRDs are stored first, and missing namespaces are created. With ``admit_pods``, Pods are instead created
+        through admission once the rest has settled, so that the webhooks inject them as on a real cluster (the
+        sample mesh's bare pod ``tagged/debug`` then runs the source's sidecar, as there).
         """
         objects = [strip_server_fields(obj) for obj in read_documents(objs_or_paths)]
         objects.sort(key=lambda obj: _LOAD_FIRST.get(obj.get("kind", ""), 2))
-        return self.store.load(objects, create_namespaces=True)
+        pods = [obj for obj in objects if admit_pods and obj.get("kind") == "Pod"]
+        count = self.store.load([obj for obj in objects if not any(obj is pod for pod in pods)], create_namespaces=True)
+        if pods:
+            self.settle(30)
+            for pod in pods:
+                self.store.create(pod)
+        return count + len(pods)
 
     def dump(self) -> dict:
         """Every stored object, grouped by resource key."""

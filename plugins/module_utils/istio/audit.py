@@ -27,6 +27,14 @@ proxy version is the version of that revision's istiod (an in-place upgrade chan
 * ``not_restartable``: the pod would be ``stale``, ``missing`` or ``will_lose_sidecar`` (``needs`` says which),
   but no workload restart can rebuild it: a bare pod, a Job's pod, a ReplicaSet without Deployment.
 
+Each pod that is neither ``current`` nor ``unmanaged`` has an ``action``: what rebuilds it (restart its workload, or
+for a ``not_restartable`` pod what its owner calls for, such as deleting and recreating a bare pod).
+
+Gates. A pod is *off revision* when it runs another sidecar than the one it should (another revision or proxy
+version: ``stale``), none where one is expected (``missing``), or a sidecar of another revision than the target where
+a restart would give none (``will_lose_sidecar``), whatever its class: a ``not_restartable`` pod counts by what it
+needs. :meth:`Audit.blocking` is the one rule every gate applies (``fail_on`` classes, and the gate).
+
 Pods that have finished (phase Succeeded or Failed) or are being deleted are reported apart and never classed.
 """
 
@@ -74,6 +82,7 @@ class PodAudit:
     restart_injected: bool
     restart_revision: str | None
     verdict: Verdict
+    target: str | None = None
 
     @property
     def pod_class(self) -> str:
@@ -84,6 +93,33 @@ class PodAudit:
     def key(self) -> str:
         """``namespace/name``."""
         return "%s/%s" % (self.namespace, self.name)
+
+    @property
+    def state(self) -> str:
+        """The class a rebuild acts on: the class, or for a ``not_restartable`` pod the class it needs."""
+        return self.verdict.needs or self.verdict.pod_class
+
+    @property
+    def off_revision(self) -> bool:
+        """Whether the pod fails a gate requiring its target (without one: the revision a restart gives), whatever
+        its class: it runs another sidecar than the one it should or none where one is expected (``stale``,
+        ``missing``), or still runs a sidecar of another revision where a restart would give none.
+        """
+        if self.state in (STALE, MISSING):
+            return True
+        return self.state == WILL_LOSE_SIDECAR and (self.target is None or self.sidecar.revision != self.target)
+
+    @property
+    def action(self) -> str | None:
+        """What the pod needs to be rebuilt as it should be; None when it is ``current`` or ``unmanaged``."""
+        if self.state not in NEEDS_RESTART:
+            return None
+        rebuild = self.owner.action()
+        if self.state == WILL_LOSE_SIDECAR:
+            return "%s (injection is off for it: it comes back without a sidecar)" % rebuild
+        if self.target is not None and self.restart_revision != self.target:
+            return "point its namespace, tag or own %s label at %s first; %s" % (L.REV, self.target, rebuild)
+        return rebuild
 
     def as_dict(self) -> dict:
         """A plain dict for module results."""
@@ -101,6 +137,7 @@ class PodAudit:
             "class": self.verdict.pod_class,
             "needs": self.verdict.needs,
             "reason": self.verdict.reason,
+            "action": self.action,
         }
 
 
@@ -116,6 +153,12 @@ class Audit:
         """The pods whose class is one of ``classes``."""
         wanted = frozenset(classes or ())
         return [pod for pod in self.pods if pod.pod_class in wanted]
+
+    def blocking(self, fail_on=(), gate: bool = False) -> list[PodAudit]:
+        """The pods a gate refuses: those in a class of ``fail_on`` and, with ``gate``, every pod off the target
+        revision (:meth:`PodAudit.off_revision`), whatever its class."""
+        wanted = frozenset(fail_on or ())
+        return [pod for pod in self.pods if pod.pod_class in wanted or (gate and pod.off_revision)]
 
     def summary(self) -> dict:
         """Counts by class, namespace (class counts), sidecar revision and proxy version; finished pods apart."""
@@ -229,12 +272,10 @@ class Auditor:
         proxy_version = sidecar.version.release if sidecar.version else None
         verdict = classify(sidecar.revision, sidecar.present, decision.injected, decision.revision, self.target,
                            proxy_version, self.istiod_versions.get(sidecar.revision), owner.restartable)
-        if verdict.pod_class == NOT_RESTARTABLE:
-            verdict = Verdict(NOT_RESTARTABLE, verdict.needs, "%s; %s" % (verdict.reason, owner.not_restartable_reason()))
-        elif not decision.injected and verdict.pod_class == WILL_LOSE_SIDECAR:
-            verdict = Verdict(WILL_LOSE_SIDECAR, None, "%s: %s" % (verdict.reason, decision.reason))
+        if not decision.injected and WILL_LOSE_SIDECAR in (verdict.pod_class, verdict.needs):
+            verdict = Verdict(verdict.pod_class, verdict.needs, "%s: %s" % (verdict.reason, decision.reason))
         return PodAudit(meta.get("namespace", ""), meta.get("name", ""), (pod.get("status") or {}).get("phase") or "Unknown",
-                        owner, sidecar, decision.injected, decision.revision, verdict)
+                        owner, sidecar, decision.injected, decision.revision, verdict, self.target)
 
 
 def finished_entry(pod: dict) -> dict | None:
@@ -289,9 +330,10 @@ def format_table(audit: Audit, limit: int = 20) -> str:
 
 
 def describe_pods(pods: list[PodAudit], limit: int = 20) -> str:
-    """``ns/pod (class: reason)`` for the first ``limit`` pods, and how many more there are."""
-    text = "; ".join("%s (%s: %s)" % (pod.key, pod.pod_class if pod.verdict.needs is None
-                                      else "%s, needs %s" % (pod.pod_class, pod.verdict.needs), pod.verdict.reason)
+    """``ns/pod (action; class: reason)`` for the first ``limit`` pods, and how many more there are."""
+    text = "; ".join("%s (%s%s: %s)" % (pod.key, "%s; " % pod.action if pod.action else "",
+                                        pod.pod_class if pod.verdict.needs is None
+                                        else "%s, needs %s" % (pod.pod_class, pod.verdict.needs), pod.verdict.reason)
                      for pod in pods[:limit])
     if len(pods) > limit:
         text += "; ... and %d more" % (len(pods) - limit)

@@ -39,19 +39,25 @@ class Owner:
         return "%s/%s/%s" % (self.namespace, self.kind, self.name)
 
     def not_restartable_reason(self) -> str:
-        """Why the pods of this owner cannot be restarted by restarting a workload; empty when they can."""
+        """Why no workload restart rebuilds the pods of this owner, and what does; empty when a restart does."""
         if self.restartable:
             return ""
         if self.kind is None:
-            return "bare pod without an owner: delete it and create it again to get a new sidecar"
+            return "bare pod, not rebuilt by a restart: delete and recreate it"
         if self.kind == JOB:
-            return ("pod of Job %s, which runs to completion: its pods get the new sidecar the next time the Job "
-                    "(or its CronJob) runs" % self.name)
+            return ("pod of Job %s, not rebuilt by a restart: let it finish (the Job's next pods get the new sidecar) or "
+                    "delete it (the Job creates a new pod)" % self.name)
         if self.kind == REPLICASET:
-            return ("pod of ReplicaSet %s, which no Deployment owns: delete its pods (the ReplicaSet re-creates them) "
-                    "to get new sidecars" % self.name)
-        return ("pod owned by %s %s, which 'kubectl rollout restart' cannot restart: restart it through its own "
-                "controller" % (self.kind, self.name))
+            return ("pod of ReplicaSet %s, which no Deployment owns, not rebuilt by a restart: delete it (the ReplicaSet "
+                    "re-creates it)" % self.name)
+        return ("pod of %s %s, which 'kubectl rollout restart' cannot restart: rebuild it through its own controller"
+                % (self.kind, self.name))
+
+    def action(self) -> str:
+        """What rebuilds a pod of this owner: restart the workload, or what :meth:`not_restartable_reason` says."""
+        if self.restartable:
+            return "restart %s %s/%s" % (self.kind, self.namespace, self.name)
+        return self.not_restartable_reason()
 
     def as_dict(self) -> dict:
         """A plain dict for module results."""

@@ -14,8 +14,11 @@ Pure functions on plain dicts. A tag ``T -> R`` is:
   ``/validate``, and the untagged default webhook ``istio-sidecar-injector`` deactivated (its selectors set to
   never match) so that ``istio-injection=enabled`` is not injected twice.
 
-Labels containing ``operator.istio.io`` are never written (istioctl strips them from user-managed tags, so that an
-uninstall of a revision does not prune the tag).
+Labels containing ``operator.istio.io`` are never set from the revision's webhook (istioctl strips them from the
+user-managed tag it generates, so that an uninstall of a revision does not prune a tag it creates). The labels an
+existing object already has are kept, theirs included, and only those the rendering sets are changed: istioctl
+applies the tag server-side with its own field manager, which leaves the labels another installer set (the
+chart's ``operator.istio.io/component`` and ``install.operator.istio.io/owning-resource``) in place.
 """
 
 from __future__ import annotations
@@ -63,6 +66,12 @@ def strip_operator_labels(labels: dict | None) -> dict:
     return {k: v for k, v in (labels or {}).items() if OPERATOR_LABEL_PART not in k}
 
 
+def kept_labels(body: dict, rendered: dict) -> dict:
+    """The labels of a tag object: those ``body`` (a copy of the existing object, or a new one) has, all kept, with
+    the ``rendered`` ones set over them (never an operator label), as istioctl's server-side apply leaves them."""
+    return dict((body.get("metadata") or {}).get("labels") or {}, **strip_operator_labels(rendered))
+
+
 def revision_webhook(configurations: list[dict], revision: str) -> list[dict]:
     """The revision's own (untagged) injector MutatingWebhookConfigurations; istioctl needs exactly one."""
     wanted = rev.canonical(revision)
@@ -92,7 +101,8 @@ def render_tag_webhook(tag: str, revision: str, revision_config: dict, namespace
     """The tag's MutatingWebhookConfiguration ``istio-revision-tag-<T>`` pointing at ``revision``.
 
     Labels are R's webhook labels (without ``app`` and operator labels) with the tag's own; an ``existing``
-    object keeps its other labels, its annotations and its metadata (resourceVersion for the update).
+    object keeps its other labels (operator labels included), its annotations and its metadata (resourceVersion for
+    the update), as ``istioctl tag set --overwrite`` leaves them.
     """
     call = injector_call(revision_config)
     tag_labels = {k: v for k, v in strip_operator_labels((revision_config.get("metadata") or {}).get("labels")).items()
@@ -116,7 +126,7 @@ def render_tag_webhook(tag: str, revision: str, revision_config: dict, namespace
                            {"matchExpressions": [_expr(L.SIDECAR_INJECT, "In", ["true"]), _expr(L.REV, "DoesNotExist")]}),
         ]
     body = _based_on(existing, ADMISSION_API, "MutatingWebhookConfiguration", rev.tag_webhook_name(tag, namespace), None)
-    body["metadata"]["labels"] = dict(strip_operator_labels(body["metadata"].get("labels")), **tag_labels)
+    body["metadata"]["labels"] = kept_labels(body, tag_labels)
     body["webhooks"] = webhooks
     return body
 
@@ -126,7 +136,7 @@ def render_tag_service(tag: str, revision: str, namespace: str = L.ISTIO_SYSTEM,
     canonical = rev.canonical(revision)
     selector = {L.APP: L.APP_ISTIOD, L.REV: canonical} if not rev.is_default(revision) else {L.APP: L.APP_ISTIOD, L.ISTIO: L.ISTIO_PILOT}
     body = _based_on(existing, "v1", "Service", rev.tag_service_name(tag), namespace)
-    body["metadata"]["labels"] = dict(strip_operator_labels(body["metadata"].get("labels")), **{
+    body["metadata"]["labels"] = kept_labels(body, {
         L.REV: canonical, L.TAG: tag, L.APP: L.APP_ISTIOD, L.ISTIO: L.ISTIO_PILOT, L.APP_KUBERNETES_NAME: L.ISTIOD})
     spec = body.setdefault("spec", {})
     spec["ports"] = [{"port": 15010, "name": "grpc-xds", "protocol": "TCP"},
@@ -153,7 +163,7 @@ def render_default_validator(revision: str, revision_config: dict, existing: dic
     old_hooks = {h.get("name"): h for h in (existing or {}).get("webhooks") or []}
     failure_policy = (old_hooks.get(VALIDATION_WEBHOOK) or {}).get("failurePolicy") or "Ignore"
     body = _based_on(existing, ADMISSION_API, "ValidatingWebhookConfiguration", L.DEFAULT_VALIDATOR, None)
-    body["metadata"]["labels"] = dict(strip_operator_labels(body["metadata"].get("labels")), **{
+    body["metadata"]["labels"] = kept_labels(body, {
         L.APP: L.APP_ISTIOD, L.ISTIO: L.ISTIO_ISTIOD, L.REV: rev.canonical(revision), L.TAG: L.DEFAULT_TAG,
         L.APP_KUBERNETES_NAME: L.ISTIOD})
     body["webhooks"] = [{

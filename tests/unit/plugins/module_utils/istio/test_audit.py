@@ -140,3 +140,58 @@ def test_decisions_are_computed_once_per_distinct_input():
     auditor = Auditor(namespaces, [revision_mwc(B)], [])
     audit_pods([pod("shop", "p%d" % i, ("StatefulSet", "db"), labels={"app": "db", "idx": str(i)}) for i in range(50)], auditor)
     assert len(auditor._decisions) == 1  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("target, expected", [
+    # a gate to B refuses every pod off B, whatever its class (issue 8, item 4), and names what each needs
+    (B, {"web-abc-1": "restart Deployment shop/web", "bare-old": "bare pod, not rebuilt by a restart: delete and recreate it",
+         "bare-none": "bare pod, not rebuilt by a restart: delete and recreate it",
+         "job-run": "pod of Job report, not rebuilt by a restart: let it finish (the Job's next pods get the new sidecar) or "
+                    "delete it (the Job creates a new pod)",
+         "orphan": "pod of ReplicaSet orphan-rs, which no Deployment owns, not rebuilt by a restart: delete it (the "
+                   "ReplicaSet re-creates it)",
+         "kept-a": "restart StatefulSet off/db (injection is off for it: it comes back without a sidecar)",
+         "bare-off": "bare pod, not rebuilt by a restart: delete and recreate it (injection is off for it: it comes back "
+                     "without a sidecar)"}),
+    # a gate to A (the rollback's) while shop still points at B: every pod there is refused, even those on A
+    (A, {"web-abc-1": "point its namespace, tag or own istio.io/rev label at %s first; restart Deployment shop/web" % A,
+         "bare-old": "point its namespace, tag or own istio.io/rev label at %s first; bare pod, not rebuilt by a restart: "
+                     "delete and recreate it" % A,
+         "web-abc-2": "point its namespace, tag or own istio.io/rev label at %s first; restart Deployment shop/web" % A,
+         "bare-new": "point its namespace, tag or own istio.io/rev label at %s first; bare pod, not rebuilt by a restart: "
+                     "delete and recreate it" % A,
+         "bare-none": "point its namespace, tag or own istio.io/rev label at %s first; bare pod, not rebuilt by a restart: "
+                      "delete and recreate it" % A,
+         "job-run": "point its namespace, tag or own istio.io/rev label at %s first; pod of Job report, not rebuilt by a "
+                    "restart: let it finish (the Job's next pods get the new sidecar) or delete it (the Job creates a new "
+                    "pod)" % A,
+         "orphan": "point its namespace, tag or own istio.io/rev label at %s first; pod of ReplicaSet orphan-rs, which no "
+                   "Deployment owns, not rebuilt by a restart: delete it (the ReplicaSet re-creates it)" % A,
+         "kept-b": "restart StatefulSet off/db (injection is off for it: it comes back without a sidecar)"}),
+])
+def test_gate_refuses_every_pod_off_the_target_whatever_its_class(target, expected):
+    namespaces = [{"metadata": {"name": "shop", "labels": {"istio.io/rev": B}}},
+                  {"metadata": {"name": "off", "labels": {"istio-injection": "disabled"}}}]
+    auditor = Auditor(namespaces, [revision_mwc(A), revision_mwc(B)],
+                      [rs("shop", "web-abc", "Deployment", "web"), rs("shop", "orphan-rs")], {A: "1.27.3", B: "1.29.2"}, target)
+    pods = [
+        pod("shop", "web-abc-1", ("ReplicaSet", "web-abc"), revision=A),
+        pod("shop", "web-abc-2", ("ReplicaSet", "web-abc"), revision=B, version="1.29.2"),
+        pod("shop", "opt-out", ("ReplicaSet", "web-abc"), labels={"sidecar.istio.io/inject": "false"}),
+        pod("shop", "bare-old", revision=A),
+        pod("shop", "bare-new", revision=B, version="1.29.2"),
+        pod("shop", "bare-none"),
+        pod("shop", "job-run", ("Job", "report")),
+        pod("shop", "orphan", ("ReplicaSet", "orphan-rs"), revision=A if target == B else B, version="1.27.3" if target == B else "1.29.2"),
+        pod("off", "kept-a", ("StatefulSet", "db"), revision=A),
+        pod("off", "kept-b", ("StatefulSet", "db"), revision=B, version="1.29.2"),
+        pod("off", "bare-off", revision=A),
+        pod("off", "plain", ("StatefulSet", "db")),
+    ]
+    result = audit_pods(pods, auditor)
+    blocking = result.blocking(gate=True)
+    assert {p.name: p.action for p in blocking} == expected
+    # fail_on alone matches classes as they are: every not_restartable pod gets through [stale, missing]
+    assert not any(p.pod_class == "not_restartable" for p in result.blocking(["stale", "missing"]))
+    assert result.blocking(["stale", "missing"]) == [p for p in blocking if p.pod_class in ("stale", "missing")]
+    assert describe_pods(blocking[:1]).startswith("%s (%s; " % (blocking[0].key, blocking[0].action))

@@ -86,8 +86,11 @@ def test_existing_tag_keeps_its_metadata_and_foreign_labels():
     body = tags.render_tag_webhook("prod", NEW, revision_config(), existing=existing)
     assert (body["metadata"]["resourceVersion"], body["metadata"]["annotations"]) == ("42", {"team": "mesh"})
     assert body["metadata"]["labels"]["owner"] == "platform" and body["metadata"]["labels"]["istio.io/rev"] == NEW
-    assert "operator.istio.io/component" not in body["metadata"]["labels"]
+    # kept, as istioctl tag set --overwrite (server-side apply by its own field manager) leaves the installer's labels
+    assert body["metadata"]["labels"]["operator.istio.io/component"] == "Pilot"
     assert tags.differs(existing, body)
+    back = tags.render_tag_webhook("prod", "1-27-3", revision_config("1-27-3", "1.27.3"), existing=body)
+    assert back["metadata"]["labels"] == existing["metadata"]["labels"]
 
 
 @pytest.mark.parametrize("revision, selector", [
