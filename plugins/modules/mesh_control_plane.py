@@ -145,6 +145,17 @@ options:
     description: Remove the revision even while it is in use (a warning lists the users).
     type: bool
     default: false
+  assume_default_revision:
+    description:
+      - With O(state=absent), check the removal as it will be once the tag C(default) and C(istiod-default-validator)
+        point at this revision, as finalizing an upgrade moves them (M(meshops.istio.revision_tag) with tag
+        V(default)) just before it removes the earlier revision. Namespaces with C(istio-injection=enabled) or
+        C(istio.io/rev=default), and gateways labelled C(istio.io/rev=default), then count for this revision.
+      - In check mode the removal is planned on that assumption, so a dry run before the move shows what the real
+        run does after it. Otherwise the module fails, removing nothing, unless the default tag and the validator
+        do point at it.
+      - It must be an installed revision other than O(revision).
+    type: str
   wait:
     description:
       - Wait until the istiod Deployment is available (rollout observed, every replica updated and available)
@@ -218,6 +229,13 @@ EXAMPLES = r"""
     revision: 1-28-1
     state: absent
   register: removed
+
+- name: Before moving the default revision to 1-29-2, prove that 1-28-1 can be removed afterwards (dry run)
+  meshops.istio.mesh_control_plane:
+    revision: 1-28-1
+    state: absent
+    assume_default_revision: 1-29-2
+  check_mode: true
 
 - name: Show what still uses it (when the removal was refused)
   ansible.builtin.debug:
@@ -352,7 +370,9 @@ from ansible_collections.meshops.istio.plugins.module_utils.installers import cr
 from ansible_collections.meshops.istio.plugins.module_utils.installers.helm import HelmInstaller
 from ansible_collections.meshops.istio.plugins.module_utils.installers.istioctl import IstioctlInstaller
 from ansible_collections.meshops.istio.plugins.module_utils.installers.manifest import ManifestInstaller
+from ansible_collections.meshops.istio.plugins.module_utils.istio import labels as L
 from ansible_collections.meshops.istio.plugins.module_utils.istio import revision as rev
+from ansible_collections.meshops.istio.plugins.module_utils.istio.controlplane import default_moved_problem, with_default_moved
 from ansible_collections.meshops.istio.plugins.module_utils.istio.inuse import describe_users, is_in_use
 from ansible_collections.meshops.istio.plugins.module_utils.istio.lifecycle import (
     NOTHING,
@@ -395,6 +415,7 @@ ARGUMENT_SPEC = {
     "base_release_name": {"type": "str"},
     "allow_in_place": {"type": "bool", "default": False},
     "force": {"type": "bool", "default": False},
+    "assume_default_revision": {"type": "str"},
     "wait": {"type": "bool", "default": True},
     "wait_timeout": {"type": "int", "default": 300},
 }
@@ -413,6 +434,11 @@ def option_problems(params: dict) -> list[str]:
                         "component), so crds=skip cannot be honoured: use crds=upgrade, or installer manifest or helm")
     if params["wait_timeout"] < 0:
         problems.append("wait_timeout must not be negative")
+    assumed = params.get("assume_default_revision")
+    if assumed is not None:
+        if params["state"] != "absent":
+            problems.append("assume_default_revision is an option of state=absent")
+        problems += ["assume_default_revision: %s" % problem for problem in rev.revision_problems(assumed)]
     return problems
 
 
@@ -505,6 +531,7 @@ def absent(module: MeshModule, revision: str, installer) -> dict:
     if not installed:
         raise MeshError("revision %s runs in %s, but installer=%s has no record of it (%s): remove it with the installer "
                         "that installed it" % (revision, namespace, installer.name, _record_hint(installer, revision, namespace)))
+    plane = _assumed_plane(module, revision, plane)
     usage = read_usage(module.api, revision, plane)
     if is_in_use(usage):
         users = describe_users(usage)
@@ -516,8 +543,31 @@ def absent(module: MeshModule, revision: str, installer) -> dict:
     deleted = installer.remove(module.check_mode)
     msg = "revision %s %s with %s: %d objects" % (revision, "would be removed" if module.check_mode else "removed",
                                                   installer.name, len(deleted))
+    if module.check_mode and params["assume_default_revision"]:
+        msg += " (once the tag default and %s point at %s)" % (L.DEFAULT_VALIDATOR, rev.canonical(params["assume_default_revision"]))
     return dict(unchanged, changed=True, msg=msg, version=version, action="remove", objects=deleted, deleted=deleted,
                 in_use=usage, diff=diff_of({"revision": revision, "version": version, "objects": deleted}, {}))
+
+
+def _assumed_plane(module: MeshModule, revision: str, plane):
+    """The control plane to check the removal against: with O(assume_default_revision), the default moved there."""
+    assumed = module.params["assume_default_revision"]
+    if assumed is None:
+        return plane
+    assumed = rev.canonical(assumed)
+    if assumed == rev.canonical(revision):
+        raise MeshError("assume_default_revision=%s is the revision to remove: name the revision the default moves to"
+                        % assumed)
+    if assumed not in plane.revisions:
+        raise MeshError("assume_default_revision=%s is not installed (installed revisions: %s); nothing was removed"
+                        % (assumed, ", ".join(sorted(plane.revisions)) or "none"))
+    if module.check_mode:
+        return with_default_moved(plane, assumed, plane.revisions[assumed].namespace)
+    problem = default_moved_problem(plane, assumed)
+    if problem:
+        raise MeshError("revision %s was not removed: assume_default_revision=%s, but %s. Point the tag default at %s "
+                        "first (meshops.istio.revision_tag), or leave the option out" % (revision, assumed, problem, assumed))
+    return plane
 
 
 def _record_hint(installer, revision: str, namespace: str) -> str:

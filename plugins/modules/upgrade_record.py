@@ -26,6 +26,10 @@ description:
     rollback). Recording stage C(preflight), or another target, on a finalized or rolled back record starts a new
     record. A new record starts at an upgrade stage (C(preflight) to C(verify)), never at C(finalized),
     C(rolling_back) or C(rolled_back)."
+  - "Finalize is journaled in C(finalize): before each of its writes the step under way is recorded, so that a run
+    killed at any point is finished by the next one. Its steps (V(move_default), V(remove_source), V(done)) only
+    move forward; V(done) is recorded with stage C(finalized), and C(finalized) after a started finalize only with
+    V(done). Once finalize has started, C(rolling_back) and C(rolled_back) are refused."
 author:
   - meshops.istio maintainers (@meshops)
 options:
@@ -99,6 +103,14 @@ EXAMPLES = r"""
         bookinfo: {istio-injection: enabled}
       tags_before:
         prod-stable: 1-27-3
+    expected_resource_version: "{{ istio__record.resource_version }}"
+  register: istio__record
+
+- name: Journal finalize - record the step under way before its write
+  meshops.istio.upgrade_record:
+    state: present
+    record:
+      finalize: {step: move_default}
     expected_resource_version: "{{ istio__record.resource_version }}"
   register: istio__record
 
@@ -188,6 +200,14 @@ record:
       description: Who runs the upgrade, as the playbook recorded it.
       type: str
       sample: alice
+    finalize:
+      description:
+        - The journal of finalize; empty until finalize starts. C(step) names the write under way, recorded before it
+          is made (every earlier step is done) - V(move_default) (the tag C(default) and C(istiod-default-validator)
+          move to the target), V(remove_source) (the source control plane is removed), V(done) (with stage
+          C(finalized)).
+      type: dict
+      sample: {step: remove_source}
 """
 
 from datetime import datetime, timezone

@@ -226,3 +226,66 @@ def test_reapply_leaves_istiods_webhook_fields_to_istiod(old_mesh, run, manifest
     assert ("Fail", "platform") in seen and all(policy == "Fail" for policy, _owner in seen), seen
     injector = old_mesh.store.get("admissionregistration.k8s.io/mutatingwebhookconfigurations", None, "istio-sidecar-injector-" + NEW)
     assert all(hook["clientConfig"].get("caBundle") for hook in injector["webhooks"])
+
+
+@pytest.fixture
+def default_on_old(sim, run, manifest):
+    """OLD (adopted by the manifest installer) and NEW installed; the tag default and the validator point at OLD; the
+    namespace bookinfo (istio-injection=enabled) follows the default revision. Nothing else uses OLD."""
+    sim.load([mesh.namespace("istio-system"), mesh.namespace("bookinfo", {"istio-injection": "enabled"})]
+             + controlplane.render_tag("default", OLD, OLD_VERSION) + [controlplane.render_default_validator(OLD, OLD_VERSION)])
+    assert run(version=OLD_VERSION, manifest_content=controlplane.render(OLD, OLD_VERSION))["changed"] is True
+    assert run(version=NEW_VERSION, manifests=[manifest])["changed"] is True
+    sim.settle()
+    sim.clear_requests()
+    return sim
+
+
+def test_absent_assuming_the_default_moved_plans_what_the_real_run_does_after_the_move(default_on_old, run):
+    """Finalize proves, before it moves the default, that the source can be removed once it has moved (issue 8, 2-3)."""
+    plain = run(revision=OLD, state="absent", check=True)
+    assert plain["failed"] is True and plain["msg"].startswith(
+        "revision 1-28-1 is in use, nothing was removed: namespaces bookinfo (istio-injection=enabled); tags default; "
+        "istiod-default-validator points at it"), plain["msg"]
+
+    planned = run(revision=OLD, state="absent", assume_default_revision=NEW, check=True, diff=True)
+    assert (planned.get("failed"), planned["changed"], planned["action"]) == (None, True, "remove"), planned
+    assert planned["msg"] == ("revision 1-28-1 would be removed with manifest: 15 objects (once the tag default and "
+                              "istiod-default-validator point at 1-29-2)")
+    assert planned["in_use"] == {"namespaces": [], "pods": [], "gateways": [], "tags": [], "default_validator": False}
+    assert default_on_old.writes() == []
+    assert {r.verb for r in default_on_old.writes(persisting_only=False)} == {"delete"}  # dry runs of every delete
+
+    default_on_old.clear_requests()
+    refused = run(revision=OLD, state="absent", assume_default_revision=NEW)
+    assert refused["failed"] is True and refused["msg"] == (
+        "revision 1-28-1 was not removed: assume_default_revision=1-29-2, but the default revision is 1-28-1 and "
+        "istiod-default-validator points at 1-28-1, not both at 1-29-2. Point the tag default at 1-29-2 first "
+        "(meshops.istio.revision_tag), or leave the option out")
+    assert default_on_old.writes(persisting_only=False) == []
+
+    default_on_old.load(controlplane.render_tag("default", NEW, NEW_VERSION) + [controlplane.render_default_validator(NEW, NEW_VERSION)])
+    removed = run(revision=OLD, state="absent", assume_default_revision=NEW)
+    assert (removed["changed"], removed["msg"]) == (True, "revision 1-28-1 removed with manifest: 15 objects"), removed
+    assert default_on_old.store.get("apps/deployments", "istio-system", "istiod-" + OLD) is None
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ({"version": NEW_VERSION, "assume_default_revision": OLD}, "assume_default_revision is an option of state=absent"),
+    ({"revision": OLD, "state": "absent", "assume_default_revision": "1.29.2"},
+     "assume_default_revision: revision '1.29.2' is not a DNS-1123 label"),
+])
+def test_assume_default_revision_bad_input_fails_before_any_request(sim, run, manifest, args, fragment):
+    result = run(**dict({"manifests": [manifest]} if "version" in args else {}, **args))
+    assert result["failed"] is True and fragment in result["msg"], result
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize("assumed, fragment", [
+    (OLD, "assume_default_revision=1-28-1 is the revision to remove"),
+    ("1-30-0", "assume_default_revision=1-30-0 is not installed (installed revisions: 1-28-1, 1-29-2)"),
+])
+def test_assume_default_revision_must_be_another_installed_revision(default_on_old, run, assumed, fragment):
+    result = run(revision=OLD, state="absent", assume_default_revision=assumed, check=True)
+    assert result["failed"] is True and fragment in result["msg"], result
+    assert default_on_old.writes(persisting_only=False) == []

@@ -2,9 +2,11 @@
 
 A rule matches a request by HTTP ``method`` (``"*"`` for any), by ``path``, a regular expression searched
 (``re.search``) in the URL path without its query string (anchor it with ``^...$`` to match a whole path),
-and optionally by Kubernetes ``verb`` (``"list"``, ``"watch"``, ``"patch"``, ...). When it matches, it fires
-with ``probability`` (drawn from its own ``random.Random(seed)``, so a seed makes the sequence repeatable) and
-at most ``times`` times (``None``: no limit). A firing rule waits ``latency`` seconds, then either closes the
+and optionally by Kubernetes ``verb`` (``"list"``, ``"watch"``, ``"patch"``, ...) and by ``dry_run`` (True: only
+dry runs, False: only requests that would persist). The first ``skip`` matching requests go through untouched
+(so that a rule can stand for "the third write of the record", a process killed just before it). When it matches,
+it fires with ``probability`` (drawn from its own ``random.Random(seed)``, so a seed makes the sequence repeatable)
+and at most ``times`` times (``None``: no limit). A firing rule waits ``latency`` seconds, then either closes the
 connection without an answer (``drop``), answers ``status`` with a Kubernetes ``Status`` body (429 adds a
 ``Retry-After`` header), or, with neither, lets the request through (latency only).
 """
@@ -31,7 +33,7 @@ REASONS = {
 }
 
 RULE_FIELDS = ("method", "path", "verb", "status", "message", "retry_after", "probability", "seed", "latency",
-               "drop", "times")
+               "drop", "times", "dry_run", "skip")
 
 
 @dataclasses.dataclass
@@ -49,24 +51,31 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
     latency: float = 0.0
     drop: bool = False
     times: int | None = None
+    dry_run: bool | None = None
+    skip: int = 0
     fired: int = 0
+    seen: int = 0
 
     def __post_init__(self) -> None:
         if self.status is not None and not 400 <= int(self.status) <= 599:
             raise ValueError(f"fault status must be an HTTP error code 400-599, got {self.status!r}")
         if not 0.0 <= float(self.probability) <= 1.0:
             raise ValueError(f"fault probability must be between 0 and 1, got {self.probability!r}")
+        if int(self.skip) < 0:
+            raise ValueError(f"fault skip must not be negative, got {self.skip!r}")
         if self.status is None and not self.drop and not self.latency:
             raise ValueError("a fault rule needs a status, drop=True or a latency")
         self.method = self.method.upper()
         self._pattern = re.compile(self.path)
         self._random = random.Random(self.seed)
 
-    def matches(self, method: str, path: str, verb: str) -> bool:
-        """Return True when the rule applies to this request (before probability and ``times``)."""
+    def matches(self, method: str, path: str, verb: str, dry_run: bool = False) -> bool:
+        """Return True when the rule applies to this request (before ``skip``, probability and ``times``)."""
         if self.method != "*" and self.method != method.upper():
             return False
         if self.verb is not None and self.verb != verb:
+            return False
+        if self.dry_run is not None and self.dry_run != dry_run:
             return False
         return self._pattern.search(path) is not None
 
@@ -99,9 +108,10 @@ class FaultRule:  # pylint: disable=too-many-instance-attributes
         return body
 
     def to_dict(self) -> dict:
-        """Return the rule's fields and its ``fired`` count."""
+        """Return the rule's fields, its ``fired`` count and how many requests it matched (``seen``)."""
         fields = {name: getattr(self, name) for name in RULE_FIELDS}
         fields["fired"] = self.fired
+        fields["seen"] = self.seen
         return fields
 
 
@@ -132,15 +142,18 @@ class FaultInjector:
         with self._lock:
             self._rules.clear()
 
-    def fire(self, method: str, path: str, verb: str) -> list[FaultRule]:
+    def fire(self, method: str, path: str, verb: str, dry_run: bool = False) -> list[FaultRule]:
         """Return the rules that fire for this request, counting each as fired.
 
-        Every matching rule draws its chance once; rules whose ``times`` are used up are skipped.
+        Every matching rule past its ``skip`` draws its chance once; rules whose ``times`` are used up are skipped.
         """
         fired = []
         with self._lock:
             for rule in self._rules:
-                if not rule.matches(method, path, verb):
+                if not rule.matches(method, path, verb, dry_run):
+                    continue
+                rule.seen += 1
+                if rule.seen <= rule.skip:
                     continue
                 if rule.times is not None and rule.fired >= rule.times:
                     continue

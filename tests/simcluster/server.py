@@ -83,7 +83,9 @@ class _Handler(BaseHTTPRequestHandler):
         if info.kind not in _ANONYMOUS_KINDS and not self._authorized():
             self._finish(record, self._unauthorized())
             return
-        fired = sim.faults.fire(request.method, request.path, info.verb)
+        if request.method == "DELETE" and body:
+            record.dry_run = record.dry_run or _body_dry_run(body)
+        fired = sim.faults.fire(request.method, request.path, info.verb, record.dry_run)
         if fired:
             record.fault = ", ".join(rule.describe() for rule in fired)
             delay = sum(rule.latency for rule in fired)
@@ -106,8 +108,6 @@ class _Handler(BaseHTTPRequestHandler):
             sys.stderr.write(f"simcluster: internal error on {request.method} {self.path}\n{traceback.format_exc()}")
             response = Response.error(errors.internal_error(f"{type(exc).__name__}: {exc}"))
         record.name = info.name
-        if request.method == "DELETE" and body:
-            record.dry_run = record.dry_run or _body_dry_run(body)
         self._finish(record, response)
 
     def _authorized(self) -> bool:

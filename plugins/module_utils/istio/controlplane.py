@@ -10,7 +10,7 @@ validator pointing at a missing istiod, ...) are returned as problems, never rai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio import labels as L
 from ansible_collections.meshops.istio.plugins.module_utils.istio import revision as rev
@@ -85,6 +85,29 @@ class ControlPlane:
             "default_validator_revision": self.default_validator_revision,
             "problems": list(self.problems),
         }
+
+
+def with_default_moved(plane: ControlPlane, revision: str, namespace: str = L.ISTIO_SYSTEM) -> ControlPlane:
+    """``plane`` as it is once the tag ``default`` and ``istiod-default-validator`` point at ``revision``.
+
+    What ``istioctl tag set default --revision R`` (and ``revision_tag`` with tag ``default``) leaves: the default
+    tag is the default revision, and the validator's ``istio.io/rev`` names it (ISTIO.md section 2). Used to plan the
+    removal of the earlier default revision before the tag has moved (a dry run, check mode). ``plane`` is unchanged.
+    """
+    revision = rev.canonical(revision)
+    tags = dict(plane.tags)
+    tags[L.DEFAULT_TAG] = Tag(L.DEFAULT_TAG, revision, rev.tag_webhook_name(L.DEFAULT_TAG, namespace))
+    return replace(plane, tags=tags, default_revision=revision, default_revision_source="tag",
+                   default_validator_revision=revision, problems=list(plane.problems))
+
+
+def default_moved_problem(plane: ControlPlane, revision: str) -> str | None:
+    """Why the default revision and ``istiod-default-validator`` do not both point at ``revision``; None when they do."""
+    revision = rev.canonical(revision)
+    if plane.default_revision == revision and plane.default_validator_revision == revision:
+        return None
+    return ("the default revision is %s and %s points at %s, not both at %s" % (
+        plane.default_revision or "none", L.DEFAULT_VALIDATOR, plane.default_validator_revision or "nothing", revision))
 
 
 def revision_of(obj: dict) -> str:

@@ -12,7 +12,11 @@ the fields a run sets and enforces the rules:
 * a different target while an upgrade is open is refused;
 * stage transitions are checked (nothing after ``finalized`` but itself; ``rolled_back`` only after
   ``rolling_back``; no upgrade stage once a rollback started; a rollback may be run again);
-* a closed record (``finalized`` or ``rolled_back``) is replaced by a new one when a new upgrade starts.
+* a closed record (``finalized`` or ``rolled_back``) is replaced by a new one when a new upgrade starts;
+* finalize is journaled in ``finalize`` (``{"step": ...}``): before each of its writes the step under way is
+  recorded, so that a run killed at any point is finished by the next one. Its steps only move forward, ``done``
+  comes with stage ``finalized`` (and ``finalized`` after a started finalize only with ``done``), and once finalize
+  has started no rollback can be recorded.
 """
 
 from __future__ import annotations
@@ -37,10 +41,15 @@ STATUSES = ("in_progress", "done", "failed")
 
 # Fields a run may set, and the fields the module keeps itself.
 SETTABLE = ("source", "target", "stage", "status", "namespaces_before", "gateways_before", "tags_before", "waves",
-            "operator")
+            "operator", "finalize")
 MAINTAINED = ("history", "started", "updated")
 BEFORE_MAPS = ("namespaces_before", "gateways_before", "tags_before")
 ENDPOINT_KEYS = ("revision", "version")
+# The steps of finalize, in order: each names the write under way (recorded before it is made); every earlier step
+# is done. move_default: the tag default and istiod-default-validator move to the target; remove_source: the source
+# control plane is removed; done: recorded with stage finalized.
+FINALIZE_STEPS = ("move_default", "remove_source", "done")
+FINALIZE_KEYS = ("step",)
 
 
 class RecordError(ValueError):
@@ -51,7 +60,7 @@ def empty_record() -> dict:
     """A record with every field at its empty value."""
     return {"source": {"revision": None, "version": None}, "target": {"revision": None, "version": None},
             "stage": None, "status": None, "namespaces_before": {}, "gateways_before": {}, "tags_before": {},
-            "waves": [], "history": [], "started": None, "updated": None, "operator": None}
+            "waves": [], "history": [], "started": None, "updated": None, "operator": None, "finalize": {}}
 
 
 def field_problems(fields: dict) -> list[str]:
@@ -75,7 +84,25 @@ def field_problems(fields: dict) -> list[str]:
             problems.append("waves must be a list, not %s" % type(value).__name__)
         elif key == "operator" and value is not None and not isinstance(value, str):
             problems.append("operator must be a string")
+        elif key == "finalize":
+            problems.extend(finalize_problems(value))
     return problems
+
+
+def finalize_problems(value) -> list[str]:
+    """Why ``value`` is not a finalize journal (``{}``, or ``{"step": <one of FINALIZE_STEPS>}``)."""
+    if not isinstance(value, dict):
+        return ["finalize must be a dict (for example {\"step\": \"move_default\"}), not %s" % type(value).__name__]
+    problems = ["finalize has an unknown key %s; use %s" % (extra, ", ".join(FINALIZE_KEYS))
+                for extra in sorted(set(value) - set(FINALIZE_KEYS), key=str)]
+    if value and value.get("step") not in FINALIZE_STEPS:
+        problems.append("finalize.step %r is not one of %s" % (value.get("step"), ", ".join(FINALIZE_STEPS)))
+    return problems
+
+
+def finalize_step(record: dict | None) -> str | None:
+    """The finalize step a record holds (None when finalize has not started)."""
+    return ((record or {}).get("finalize") or {}).get("step")
 
 
 def is_closed(record: dict | None) -> bool:
@@ -124,6 +151,8 @@ def merge(stored: dict | None, fields: dict, now: str) -> tuple[dict, bool]:
         if problem:
             raise RecordError("cannot record stage %s after %s: %s" % (new_stage, base["stage"], problem))
 
+    _check_finalize(base, fields.get("finalize"), new_stage)
+
     result = copy.deepcopy(base)
     for key, value in fields.items():
         if key in ("source", "target"):
@@ -159,6 +188,28 @@ def from_data(data: dict | None, where: str) -> dict:
     if not isinstance(record, dict):
         raise RecordError("%s holds data.%s that is not a JSON object; fix or delete it" % (where, DATA_KEY))
     return _complete(record)
+
+
+def _check_finalize(base: dict, journal: dict | None, new_stage: str | None) -> None:
+    """Refuse a finalize step that goes back or does not fit the stage, and any rollback once finalize has started."""
+    current = finalize_step(base)
+    wanted = current if journal is None else journal.get("step")
+    stage = new_stage or base["stage"]
+    if current is not None and (wanted is None or FINALIZE_STEPS.index(wanted) < FINALIZE_STEPS.index(current)):
+        raise RecordError("cannot record finalize step %s: finalize already reached step %s, and its steps only move "
+                          "forward (%s)" % (wanted or "none", current, ", ".join(FINALIZE_STEPS)))
+    if wanted is not None and stage in (ROLLING_BACK, ROLLED_BACK):
+        if current is not None:
+            raise RecordError("cannot record stage %s: finalize has started (step %s), so the default revision may "
+                              "already point at the target and the source control plane may be gone. Finish finalize "
+                              "(playbooks/upgrade.yml with --tags finalize); to go back, start a new upgrade to the "
+                              "version you want" % (stage, current))
+        raise RecordError("cannot record finalize step %s: the upgrade is being rolled back (stage %s)" % (wanted, stage))
+    if wanted == "done" and stage != FINALIZED:
+        raise RecordError("cannot record finalize step done at stage %s: it is recorded together with stage finalized"
+                          % stage)
+    if wanted not in (None, "done") and stage == FINALIZED:
+        raise RecordError("cannot record stage finalized while finalize is at step %s: record step done with it" % wanted)
 
 
 def _move(record: dict, stage: str | None, status: str | None, now: str) -> None:

@@ -75,6 +75,27 @@ def test_fault_by_verb_and_500_status(sim, raw):
     assert sim.store.get("configmaps", "default", "y") is None
 
 
+def test_fault_skips_dry_runs_and_the_first_matches(sim, raw):
+    """A kill just before the second real write of an object: dry runs and the first write go through."""
+    rule = sim.add_fault(method="PUT", path="configmaps/k$", dry_run=False, skip=1, status=403)
+    sim.load([_cm("k")])
+    assert raw("PUT", CONFIGMAPS + "/k?dryRun=All", _cm("k"))[0] == 200
+    assert raw("PUT", CONFIGMAPS + "/k", _cm("k"))[0] == 200
+    status, _unused, body = raw("PUT", CONFIGMAPS + "/k", _cm("k"))
+    assert status == 403 and body["reason"] == "Forbidden"
+    assert (rule.seen, rule.fired) == (2, 1) and [r.fault for r in sim.requests] == ["", "", "status 403"]
+    with pytest.raises(ValueError, match="fault skip must not be negative"):
+        sim.add_fault(path="x", status=500, skip=-1)
+
+
+def test_fault_on_dry_run_deletes_only(sim, raw):
+    """A DeleteOptions body asking for a dry run counts as one, as in the request log."""
+    sim.add_fault(method="DELETE", path="configmaps", dry_run=True, status=500)
+    sim.load([_cm("d")])
+    assert raw("DELETE", CONFIGMAPS + "/d", {"kind": "DeleteOptions", "apiVersion": "v1", "dryRun": ["All"]})[0] == 500
+    assert raw("DELETE", CONFIGMAPS + "/d")[0] == 200
+
+
 def test_fault_latency_delays_then_answers(sim, raw):
     rule = sim.add_fault(path="configmaps", latency=0.2)
     assert raw("GET", CONFIGMAPS)[0] == 200

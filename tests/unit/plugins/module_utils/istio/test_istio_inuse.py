@@ -7,7 +7,11 @@ import json
 import pytest
 
 from istio_objects import istiod_deployment, revision_mwc, tag_mwc, validator_vwc
-from ansible_collections.meshops.istio.plugins.module_utils.istio.controlplane import discover
+from ansible_collections.meshops.istio.plugins.module_utils.istio.controlplane import (
+    default_moved_problem,
+    discover,
+    with_default_moved,
+)
 from ansible_collections.meshops.istio.plugins.module_utils.istio.inuse import (
     describe_users,
     in_use_report,
@@ -124,3 +128,26 @@ def test_describe_users_shortens_long_lists():
     pods = [pod("shop", "p%02d" % i, "1-29-2") for i in range(12)]
     report = in_use_report("1-29-2", plane(), [ns("shop", {"istio.io/rev": "1-29-2"})], pods, [])
     assert describe_users(report, limit=2) == "namespaces shop (istio.io/rev=1-29-2); pods shop/p00, shop/p01 and 10 more"
+
+
+def test_with_the_default_moved_the_earlier_default_is_used_only_by_what_still_names_it():
+    """Finalize plans the removal of the source as if the tag default and istiod-default-validator had moved already."""
+    now = plane(tags=())
+    namespaces = [ns("bookinfo", {"istio-injection": "enabled"}), ns("apps", {"istio.io/rev": "default"}),
+                  ns("shop", {"istio.io/rev": "1-29-2"})]
+    workloads = [gateway("istio-ingress", "gw", "default")]
+    before = in_use_report("1-28-1", now, namespaces, [], workloads)
+    assert ([u["name"] for u in before["namespaces"]], before["tags"], before["default_validator"]) == (
+        ["apps", "bookinfo"], ["default"], True)
+    assert [g["name"] for g in before["gateways"]] == ["gw"]
+    assert default_moved_problem(now, "1-29-2") == (
+        "the default revision is 1-28-1 and istiod-default-validator points at 1-28-1, not both at 1-29-2")
+
+    moved = with_default_moved(now, "1-29-2")
+    assert not is_in_use(in_use_report("1-28-1", moved, namespaces, [], workloads))
+    after = in_use_report("1-29-2", moved, namespaces, [], workloads)
+    assert ([u["name"] for u in after["namespaces"]], after["tags"], after["default_validator"]) == (
+        ["apps", "bookinfo", "shop"], ["default"], True)
+    assert (moved.default_revision, moved.tags["default"].configuration) == ("1-29-2", "istio-revision-tag-default")
+    assert default_moved_problem(moved, "1-29-2") is None
+    assert now.default_revision == "1-28-1" and now.tags["default"].revision == "1-28-1"  # the plane read is unchanged

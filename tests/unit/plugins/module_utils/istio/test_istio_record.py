@@ -169,3 +169,52 @@ def test_no_new_record_at_an_end_stage(stored_stage, stage):
 def test_finalized_again_is_no_new_record():
     merged, changed = rec.merge(at("finalized"), {"stage": "finalized"}, LATER)
     assert merged["stage"] == "finalized" and not changed
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("move_default", "finalize must be a dict"),
+    ({"step": "tag_moved"}, "finalize.step 'tag_moved' is not one of move_default, remove_source, done"),
+    ({"step": "done", "when": NOW}, "finalize has an unknown key when"),
+])
+def test_finalize_journal_problems(value, problem):
+    problems = rec.field_problems({"finalize": value})
+    assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_finalize_journal_moves_forward_through_its_steps_to_finalized():
+    """Finalize records each step before its write; a re-run records the same step again without a change."""
+    record = at("verify")
+    assert record["finalize"] == {} and rec.finalize_step(record) is None
+    for step in ("move_default", "move_default", "remove_source"):
+        record, _changed = rec.merge(record, {"finalize": {"step": step}}, LATER)
+        assert (rec.finalize_step(record), record["stage"]) == (step, "verify")
+    record, changed = rec.merge(record, {"finalize": {"step": "done"}, "stage": "finalized"}, LATER)
+    assert changed and (rec.finalize_step(record), record["stage"], record["status"]) == ("done", "finalized", "done")
+    assert rec.merge(record, {"stage": "finalized", "finalize": {"step": "done"}}, LATER) == (record, False)
+
+
+@pytest.mark.parametrize("step, fields, fragment", [
+    ("remove_source", {"finalize": {"step": "move_default"}}, "finalize already reached step remove_source"),
+    ("move_default", {"finalize": {}}, "finalize already reached step move_default"),
+    ("move_default", {"stage": "rolling_back"}, "cannot record stage rolling_back: finalize has started (step move_default)"),
+    ("remove_source", {"stage": "finalized"}, "cannot record stage finalized while finalize is at step remove_source"),
+    ("remove_source", {"finalize": {"step": "done"}}, "cannot record finalize step done at stage verify"),
+    (None, {"finalize": {"step": "move_default"}, "stage": "rolling_back"}, "the upgrade is being rolled back"),
+])
+def test_finalize_journal_refuses(step, fields, fragment):
+    stored = at("verify", finalize={"step": step}) if step else at("verify")
+    with pytest.raises(rec.RecordError) as raised:
+        rec.merge(stored, fields, LATER)
+    assert fragment in str(raised.value)
+
+
+def test_a_rollback_in_progress_takes_no_finalize_step():
+    with pytest.raises(rec.RecordError) as raised:
+        rec.merge(at("rolling_back"), {"finalize": {"step": "move_default"}}, LATER)
+    assert "the upgrade is being rolled back (stage rolling_back)" in str(raised.value)
+
+
+def test_a_new_upgrade_after_finalize_starts_with_an_empty_journal():
+    finalized = rec.merge(at("verify", finalize={"step": "remove_source"}), {"stage": "finalized", "finalize": {"step": "done"}}, NOW)[0]
+    merged, _changed = rec.merge(finalized, {"stage": "preflight", "target": {"revision": "1-30-0", "version": "1.30.0"}}, LATER)
+    assert merged["finalize"] == {} and merged["stage"] == "preflight"
