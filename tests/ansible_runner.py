@@ -35,7 +35,9 @@ class PlaybookRun:
         return self.output
 
 
-def run_collection_playbook(name: str, variables: dict, home, *args: str, timeout: float = 900) -> PlaybookRun:
-    """``ansible-playbook playbooks/<name>.yml -e <variables> ARGS``, as a user runs the collection's playbooks."""
+def run_collection_playbook(name: str, variables: dict, home, *args: str, timeout: float = 900, env: dict | None = None) -> PlaybookRun:
+    """``ansible-playbook playbooks/<name>.yml -e <variables> ARGS``, as a user runs the collection's playbooks (``env``
+    adds to the environment)."""
     command = [os.path.join(BIN, "ansible-playbook"), os.path.join(REPO_ROOT, "playbooks", name + ".yml"), "-e", json.dumps(variables), *args]
-    return PlaybookRun(subprocess.run(command, capture_output=True, text=True, env=ansible_env(home), timeout=timeout, check=False))
+    return PlaybookRun(subprocess.run(command, capture_output=True, text=True, env=dict(ansible_env(home), **(env or {})),
+                                      timeout=timeout, check=False))

@@ -102,13 +102,13 @@ def run_playbook(sim_kubeconfig, tmp_path):
     """Run playbooks/<name>.yml with the manifest installer for the target and ``extra`` variables."""
     target_manifest = write_yaml(tmp_path / "target.yaml", controlplane.render(TARGET, TARGET_VERSION))
 
-    def run(name: str, *args: str, **extra) -> PlaybookRun:
+    def run(name: str, *args: str, env: dict | None = None, **extra) -> PlaybookRun:
         variables = {"istio_target_version": TARGET_VERSION, "istio_manifests": [target_manifest],
                      "istio_k8s_auth": {"kubeconfig": sim_kubeconfig},
                      "istio_gateways": [{"name": "istio-ingressgateway", "namespace": mesh.INGRESS_NAMESPACE}],
                      "istio_restart_wait_timeout": 60, "istio_restart_poll_interval": 0.2, "istio_restart_batch_size": 20,
                      "istio_gateway_wait_timeout": 60}
         variables.update(extra)
-        return run_collection_playbook(name, variables, tmp_path / "ansible-home", *args, timeout=600)
+        return run_collection_playbook(name, variables, tmp_path / "ansible-home", *args, timeout=600, env=env)
 
     return run

@@ -49,7 +49,8 @@ def build(record: dict | None, summary: dict | None, attention: list | None, nam
         after = now.get(name, {})
         moved.append({"name": name, "before": _labels_text(before),
                       "after": _labels_text({L.ISTIO_INJECTION: after.get("istio_injection"), L.REV: after.get("rev_label")})})
-    # a gate comes next only from these stages: verify (and finalize) need the target, the rollback the source
+    # from these stages a gate lies ahead: finalize's (every pod of the cluster on the target; verify's is a part of
+    # it) or the rollback's (back on the source)
     gated = stage in GATED
     blocking = [pod for pod in attention or [] if gated and wanted and pod.get("revision") != wanted
                 and pod.get("class") != "unmanaged"]
@@ -90,8 +91,11 @@ def lines(report: dict) -> list[str]:
                                   report["stage"] or "not started",
                                   " (%s)" % report["status"] if report["status"] else "")]
     if report["blocked_by"]:
-        out.append("Blocked: %d pod%s not on the revision the next stage needs: %s" % (
-            len(report["blocked_by"]), "" if len(report["blocked_by"]) == 1 else "s", _some(report["blocked_by"])))
+        rolling_back = report["stage"] == rec.ROLLING_BACK
+        out.append("Before %s, %d pod%s must run %s: %s" % (
+            "the rollback completes" if rolling_back else "finalize", len(report["blocked_by"]),
+            "" if len(report["blocked_by"]) == 1 else "s",
+            (source if rolling_back else target).get("revision") or "?", _some(report["blocked_by"])))
     out.append("Next: " + report["next"])
     if report["stage_seconds"]:
         out.append("Stages (seconds since the stage before): " + ", ".join(

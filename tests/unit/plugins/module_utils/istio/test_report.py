@@ -35,7 +35,7 @@ def test_report_of_a_run_that_reached_verify():
     assert built["waves"] == [["bookinfo/details", "bookinfo/ratings"], ["shop/cart-db"]]
     text = report.lines(built)
     assert text[0] == "Istio upgrade 1-28-1 (1.28.1) -> 1-29-2 (1.29.2): stage verify (in_progress)"
-    assert text[1] == "Blocked: 1 pod not on the revision the next stage needs: tagged/debug (bare pod: delete it and create it again)"
+    assert text[1] == "Before finalize, 1 pod must run 1-29-2: tagged/debug (bare pod: delete it and create it again)"
     assert text[2].startswith("Next: check the service, then finalize")
     assert "control_plane 30 s" in text[3] and "data_plane 5 min" in text[3]
     assert "Namespaces: bookinfo (istio-injection=enabled -> istio.io/rev=1-29-2), shop (" in text[4]
@@ -53,6 +53,7 @@ def test_nothing_blocks_before_a_gate_and_a_rollback_needs_the_source():
     back = report.build(rolling_back, SUMMARY, [dict(ATTENTION[0], revision="1-29-2")], NAMESPACES)
     assert back["blocked_by"] == ["tagged/debug (bare pod: delete it and create it again)"]
     assert back["next"].endswith("meshops.istio.rollback")
+    assert report.lines(back)[1].startswith("Before the rollback completes, 1 pod must run 1-28-1: tagged/debug")
 
 
 def test_report_without_a_record_and_in_check_mode():
