@@ -47,6 +47,18 @@ def istio_input_problems(values, namespaces=None) -> list:
     return problems
 
 
+def istio_move_attention(entries, gateways=None) -> list:
+    """sidecar_audit's ``move_attention`` as lines ``ns/Kind/name (pods): what to do``, for preflight's report.
+
+    A gateway named in ``gateways`` (istio_gateways) is left out of ``pins_revision``: the gateways stage moves it.
+    """
+    moved = {(gateway.get("namespace"), gateway.get("name")) for gateway in gateways or [] if isinstance(gateway, dict)}
+    return ["%s/%s/%s (%s): %s" % (entry["namespace"], entry["kind"], entry["name"], ", ".join(entry["pods"]), entry["action"])
+            for entry in entries or []
+            if not (entry["issue"] == "pins_revision" and entry["kind"] == "Deployment"
+                    and (entry["namespace"], entry["name"]) in moved)]
+
+
 def istio_revision_of(version) -> str:
     """The revision name the collection derives from a version (``1.29.2`` -> ``1-29-2``, ``1.29.2-distroless`` ->
     ``1-29-2``): ``revision_from_version``, the modules' own derivation; empty when none can be derived."""
@@ -76,6 +88,7 @@ class FilterModule:
         return {
             "istio_upgrade_problems": istio_upgrade_problems,
             "istio_input_problems": istio_input_problems,
+            "istio_move_attention": istio_move_attention,
             "istio_revision_of": istio_revision_of,
             "istio_gateways_before": istio_gateways_before,
         }

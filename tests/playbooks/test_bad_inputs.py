@@ -68,8 +68,8 @@ CASES = {
     "excluded namespace that does not exist": ("upgrade", (), {"istio_exclude_namespaces": ["paymentz"]}, None,
                                                ["istio_exclude_namespaces", "paymentz", "does not exist"]),
     "exclude namespaces not a list": ("upgrade", (), {"istio_exclude_namespaces": 5}, None,
-                                      ["istio_exclude_namespaces", "list"]),
-    "namespaces a number": ("upgrade", (), {"istio_namespaces": 5}, None, ["istio_namespaces", "list"]),
+                                      ["istio_exclude_namespaces is 5 (a number)", "give a list", '["payments"]']),
+    "namespaces a number": ("upgrade", (), {"istio_namespaces": 5}, None, ["istio_namespaces is 5 (a number)", "give a list"]),
     "gateway that does not exist": ("upgrade", (), {"istio_gateways": [{"name": "no-such-gw", "namespace": mesh.INGRESS_NAMESPACE}]}, None,
                                     ["istio_gateways", "no-such-gw", "not found"]),
     "gateway in a namespace that does not exist": ("upgrade", (), {"istio_gateways": [{"name": "gw", "namespace": "nowhere"}]}, None,
@@ -99,6 +99,9 @@ CASES = {
     "record endpoint of the wrong type": ("upgrade", (), {}, in_progress(target=3), ["target", "meshops-istio-upgrade"]),
     "record namespaces_before entry a string, rollback": ("rollback", (), {}, in_progress(namespaces_before={"bookinfo": "enabled"}),
                                                           ["namespaces_before.bookinfo", "meshops-istio-upgrade"]),
+    "record namespaces_before a string, rollback": ("rollback", (), {}, in_progress(namespaces_before="bookinfo"),
+                                                    ["namespaces_before must be a dict, not str", "meshops-istio-upgrade"]),
+    "record history a number": ("upgrade", (), {}, in_progress(history=3), ["history must be a list", "meshops-istio-upgrade"]),
     "record unknown stage, rollback": ("rollback", (), {}, in_progress(stage="half_done"), ["stage", "half_done"]),
 }
 

@@ -191,5 +191,9 @@ def _list_problems(name: str, value) -> list[str]:
 
 
 def _kind(value) -> str:
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", dict: "a mapping", list: "a list",
-            type(None): "null"}.get(type(value), type(value).__name__)
+    # isinstance, not type(): Ansible hands over its own subclasses of int, str, dict and list
+    for kind, name in ((bool, "a boolean"), (int, "a number"), (float, "a number"), (str, "a string"), (dict, "a mapping"),
+                       (list, "a list")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else type(value).__name__
