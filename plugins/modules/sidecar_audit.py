@@ -140,7 +140,7 @@ move_attention:
       type: str
     issue:
       description:
-        - V(not_rebuilt) (no workload restart rebuilds the pods), V(on_delete) (C(updateStrategy) C(OnDelete): a
+        - V(not_rebuilt) (no workload restart rebuilds the pods), V(on_delete) (C(updateStrategy) C(OnDelete), so a
           restart replaces no pod) or V(pins_revision) (the pods' own C(istio.io/rev) label selects the revision).
       type: str
       sample: on_delete
