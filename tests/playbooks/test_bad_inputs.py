@@ -75,7 +75,7 @@ CASES = {
     "gateway in a namespace that does not exist": ("upgrade", (), {"istio_gateways": [{"name": "gw", "namespace": "nowhere"}]}, None,
                                                    ["istio_gateways", "nowhere"]),
     "gateway entry without namespace": ("upgrade", (), {"istio_gateways": [{"name": "istio-ingressgateway"}]}, None,
-                                       ["istio_gateways", "namespace"]),
+                                        ["istio_gateways", "namespace"]),
     "gateway entry a string": ("upgrade", (), {"istio_gateways": ["istio-ingressgateway"]}, None, ["istio_gateways", "name", "namespace"]),
     "gateway entry with an unknown key": ("upgrade", (), {"istio_gateways": [dict(GATEWAY, namspace="x")]}, None,
                                           ["istio_gateways", "namspace"]),

@@ -21,7 +21,7 @@ def test_first_preflight_lists_what_restarts_will_not_move(sim, run_playbook):
     report = report[:report.index("TASK [")]
     assert "shop/StatefulSet/cart-db (cart-db-0, cart-db-1): updateStrategy OnDelete" in report, report
     assert "tagged/Pod/debug (debug): bare pod without an owner: delete it and create it again" in report, report
-    assert f"batch/Deployment/worker (worker-" in report and f"its own label istio.io/rev={SOURCE} selects" in report, report
+    assert "batch/Deployment/worker (worker-" in report and f"its own label istio.io/rev={SOURCE} selects" in report, report
     # the gateway pins the source by its label too, but it is named in istio_gateways: the gateways stage moves it
     assert "istio-ingressgateway" not in report, report
     assert [r for r in sim.writes() if r.resource != "configmaps"] == []

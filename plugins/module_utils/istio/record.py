@@ -199,7 +199,6 @@ def _type_name(value) -> str:
     return "null" if value is None else type(value).__name__
 
 
-
 def _move(record: dict, stage: str | None, status: str | None, now: str) -> None:
     if stage is not None and stage != record["stage"]:
         record["stage"] = stage
