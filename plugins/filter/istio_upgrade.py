@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio import report
 from ansible_collections.meshops.istio.plugins.module_utils.istio.revision import revision_from_version
+from ansible_collections.meshops.istio.plugins.module_utils.istio.role_inputs import input_problems, unknown_namespaces
 from ansible_collections.meshops.istio.plugins.module_utils.istio.version import (
     compare,
     parse_version,
@@ -26,10 +27,37 @@ def istio_upgrade_problems(source_version, target_version) -> list:
     source = parse_version(source_version)
     if source is None:
         return []
-    if compare(target, source) <= 0:
+    if compare(target, source) == 0:
+        return ["the target %s is the version the source revision already runs: there is nothing to upgrade; give the "
+                "newer version to upgrade to in istio_target_version" % target.release]
+    if compare(target, source) < 0:
         return ["the target %s is not newer than the running %s: an upgrade only moves forward; to go back before "
                 "finalize, run playbooks/rollback.yml" % (target.release, source.release)]
     return upgrade_problems(source, target, canary=True)
+
+
+def istio_input_problems(values, namespaces=None) -> list:
+    """Why the role's variables (``values``: variable name -> value) cannot be used; an empty list when they can.
+
+    With ``namespaces`` (the names of the cluster's namespaces), the namespaces named in istio_namespaces and
+    istio_exclude_namespaces must be among them. The rules are in module_utils/istio/role_inputs.py.
+    """
+    problems = input_problems(dict(values or {}))
+    if namespaces is not None:
+        problems += unknown_namespaces(dict(values or {}), namespaces)
+    return problems
+
+
+def istio_move_attention(entries, gateways=None) -> list:
+    """sidecar_audit's ``move_attention`` as lines ``ns/Kind/name (pods): what to do``, for preflight's report.
+
+    A gateway named in ``gateways`` (istio_gateways) is left out of ``pins_revision``: the gateways stage moves it.
+    """
+    moved = {(gateway.get("namespace"), gateway.get("name")) for gateway in gateways or [] if isinstance(gateway, dict)}
+    return ["%s/%s/%s (%s): %s" % (entry["namespace"], entry["kind"], entry["name"], ", ".join(entry["pods"]), entry["action"])
+            for entry in entries or []
+            if not (entry["issue"] == "pins_revision" and entry["kind"] == "Deployment"
+                    and (entry["namespace"], entry["name"]) in moved)]
 
 
 def istio_revision_of(version) -> str:
@@ -69,6 +97,8 @@ class FilterModule:
         """Map filter names to functions."""
         return {
             "istio_upgrade_problems": istio_upgrade_problems,
+            "istio_input_problems": istio_input_problems,
+            "istio_move_attention": istio_move_attention,
             "istio_revision_of": istio_revision_of,
             "istio_gateways_before": istio_gateways_before,
             "istio_upgrade_report": istio_upgrade_report,

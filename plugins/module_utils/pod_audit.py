@@ -38,6 +38,9 @@ class AuditRun:
     control_plane: ControlPlane
     revision_requested: str | None
     list_modes: dict = field(default_factory=dict)
+    pods: list = field(default_factory=list)
+    namespace_labels: dict = field(default_factory=dict)
+    every_namespace: bool = False
 
 
 def audit_scope_options(params: dict) -> ScopeOptions:
@@ -102,4 +105,6 @@ def run_audit(api, params: dict) -> AuditRun:
     replicasets = list_in_namespaces(api, R.REPLICASETS, None if every else names)
     auditor = Auditor(audited, mutating, replicasets.items, revision_versions(control_plane), target)
     return AuditRun(audit=audit_pods(pods.items, auditor), scope=scope, namespaces=names, control_plane=control_plane,
-                    revision_requested=params.get("revision"), list_modes={"pods": pods.mode, "replicasets": replicasets.mode})
+                    revision_requested=params.get("revision"), list_modes={"pods": pods.mode, "replicasets": replicasets.mode},
+                    pods=pods.items, namespace_labels={ns["metadata"]["name"]: ns["metadata"].get("labels") or {} for ns in audited},
+                    every_namespace=every)

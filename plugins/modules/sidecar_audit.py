@@ -57,6 +57,15 @@ options:
       - This is the gate the role's stages use (verify, the rollback's gate, finalize).
     type: bool
     default: false
+  moving_from:
+    description:
+      - A revision the pods in scope are to move off (the source of an upgrade). Also report, in
+        RV(move_attention), the pods on it (with its sidecar, or that a restart would inject with it) that need more
+        than their namespace pointed elsewhere and a workload restart - bare pods, Job pods and pods of a ReplicaSet
+        without Deployment, StatefulSets and DaemonSets with C(updateStrategy) C(OnDelete), and pods whose own
+        C(istio.io/rev) label names the revision in a namespace without injection label - each with what to do.
+      - Adds one LIST each of StatefulSets and DaemonSets.
+    type: str
   fail_on:
     description:
       - Fail when any pod is in one of these classes, naming the first 20 of them. The classes are matched as they
@@ -87,6 +96,11 @@ notes:
 """
 
 EXAMPLES = r"""
+- name: Before an upgrade off 1-27-3, list what a workload restart will not move
+  meshops.istio.sidecar_audit:
+    moving_from: 1-27-3
+  register: before_upgrade
+
 - name: Gate the data-plane stage, every pod of the injected namespaces on the new revision (bare pods included)
   meshops.istio.sidecar_audit:
     revision: 1-29-2
@@ -124,6 +138,38 @@ revision:
   returned: always
   type: str
   sample: 1-29-2
+move_attention:
+  description:
+    - With O(moving_from), what the pods on that revision need beyond a workload restart to leave it, per owner and
+      issue, sorted by namespace, kind and name.
+  returned: when O(moving_from) is given
+  type: list
+  elements: dict
+  contains:
+    namespace:
+      description: Namespace of the pods.
+      type: str
+    kind:
+      description: Kind of the owner (V(Pod) for a bare pod).
+      type: str
+      sample: StatefulSet
+    name:
+      description: Name of the owner (the pod's name for a bare pod).
+      type: str
+    issue:
+      description:
+        - V(not_rebuilt) (no workload restart rebuilds the pods), V(on_delete) (C(updateStrategy) C(OnDelete), so a
+          restart replaces no pod) or V(pins_revision) (the pods' own C(istio.io/rev) label selects the revision).
+      type: str
+      sample: on_delete
+    pods:
+      description: Names of the pods concerned.
+      type: list
+      elements: str
+    action:
+      description: What to do about it.
+      type: str
+      sample: "updateStrategy OnDelete: a restart changes the template but replaces no pod; delete its pods one by one to get new sidecars"
 revision_requested:
   description: O(revision) as given (a revision or a tag).
   returned: always
@@ -244,13 +290,19 @@ finished:
 """
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import CLASSES, CURRENT, UNMANAGED, describe_pods, format_table
+from ansible_collections.meshops.istio.plugins.module_utils.istio.move_attention import move_attention
+from ansible_collections.meshops.istio.plugins.module_utils.istio.revision import revision_problems
+from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.scoped_list import list_in_namespaces
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scope_args import with_scope
 from ansible_collections.meshops.istio.plugins.module_utils.pod_audit import run_audit
 
 ARGUMENT_SPEC = with_scope({
     "revision": {"type": "str"},
     "gate": {"type": "bool", "default": False},
+    "moving_from": {"type": "str"},
     "fail_on": {"type": "list", "elements": "str", "choices": list(CLASSES), "default": []},
     "report": {"type": "str", "choices": ["all", "attention", "none"], "default": "attention"},
 })
@@ -266,8 +318,21 @@ def summary_line(run) -> str:
                                                               summary["finished"])
 
 
+def attention_of_move(module: MeshModule, run) -> list:
+    """move_attention for moving_from: the StatefulSets and DaemonSets of the scope read with one LIST per kind."""
+    workloads = {}
+    for resource in (R.STATEFULSETS, R.DAEMONSETS):
+        for obj in list_in_namespaces(module.api, resource, None if run.every_namespace else run.namespaces).items:
+            meta = obj.get("metadata") or {}
+            workloads[(meta.get("namespace"), resource.kind, meta.get("name"))] = obj
+    return move_attention(run.audit.pods, run.pods, run.namespace_labels, workloads, module.params["moving_from"])
+
+
 def audit(module: MeshModule) -> dict:
     """Run the audit, and fail when a pod is in a class of fail_on."""
+    moving_from = module.params["moving_from"]
+    if moving_from is not None and (not moving_from or revision_problems(moving_from)):
+        raise MeshError("moving_from: %s" % ("; ".join(revision_problems(moving_from)) or "give the revision the pods move off"))
     run = run_audit(module.api, module.params)
     report = module.params["report"]
     if report == "all":
@@ -288,6 +353,8 @@ def audit(module: MeshModule) -> dict:
         "pods": [pod.as_dict() for pod in listed],
         "finished": run.audit.finished,
     }
+    if moving_from:
+        result["move_attention"] = attention_of_move(module, run)
     fail_on, gate = module.params["fail_on"], module.params["gate"]
     blocking = run.audit.blocking(fail_on, gate)
     if blocking:

@@ -30,13 +30,16 @@ description:
     killed at any point is finished by the next one. Its steps (V(move_default), V(remove_source), V(done)) only
     move forward; V(done) is recorded with stage C(finalized), and C(finalized) after a started finalize only with
     V(done). Once finalize has started, C(rolling_back) and C(rolled_back) are refused."
+  - The record read is checked against its schema before anything else. A record that does not fit it (a field of
+    the wrong type, an unknown field or stage) makes O(state=query) and O(state=present) fail, naming each wrong
+    field; O(state=absent) still deletes it.
 author:
   - meshops.istio maintainers (@meshops)
 options:
   state:
     description:
       - V(query) reads the record, V(present) creates or updates it with O(record) and O(stage), V(absent)
-        deletes it.
+        deletes it (even when it does not fit the record's schema).
     type: str
     choices: [query, present, absent]
     default: query
@@ -238,7 +241,9 @@ def run(module: MeshModule) -> dict:
     try:
         current = rec.from_data(stored.get("data"), where) if stored else None
     except rec.RecordError as error:
-        raise MeshError(str(error)) from error
+        if params["state"] != "absent":
+            raise MeshError(str(error)) from error
+        current = None  # a record that is not readable can still be deleted
     current_version = stored["metadata"].get("resourceVersion") if stored else None
     expected = params["expected_resource_version"]
     if params["state"] != "query" and expected and expected != current_version:

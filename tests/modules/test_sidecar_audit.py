@@ -238,3 +238,42 @@ def test_no_access_to_pods_says_what_was_refused(half_upgraded, sim_auth, run_mo
                             message='pods is forbidden: User "ci" cannot list resource "pods" in API group "" at the cluster scope')
     run = run_module(sidecar_audit.main, dict(sim_auth, namespaces=["shop"]))
     assert run.failed and run.result["msg"].startswith("forbidden: cannot list pods (cluster-wide)")
+
+
+def test_moving_from_lists_what_a_restart_will_not_move(sim, sim_auth, run_module):
+    """On the sample mesh before any upgrade (the pods all current), what a move off A needs beyond restarts."""
+    objects = mesh.sample(REV_A, VERSION_A)
+    for obj in objects:
+        if obj["kind"] == "StatefulSet" and obj["metadata"]["name"] == "cart-db":
+            obj["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    sim.load(objects)
+    sim.load([running_job_pod("batch", "nightly-x1")])
+    assert sim.settle(20)
+    sim.clear_requests()
+
+    result = run_module(sidecar_audit.main, dict(sim_auth, moving_from=REV_A)).result
+    found = {(e["namespace"], e["kind"], e["name"], e["issue"]): e for e in result["move_attention"]}
+    assert set(found) == {
+        ("shop", "StatefulSet", "cart-db", "on_delete"),
+        ("tagged", "Pod", "debug", "not_rebuilt"),
+        ("batch", "Job", "nightly", "not_rebuilt"),
+        ("batch", "Job", "nightly", "pins_revision"),
+        ("batch", "Deployment", "worker", "pins_revision"),
+        ("istio-ingress", "Deployment", "istio-ingressgateway", "pins_revision"),
+    }, result["move_attention"]
+    assert "it is a gateway" in found[("istio-ingress", "Deployment", "istio-ingressgateway", "pins_revision")]["action"]
+    assert "OnDelete" in found[("shop", "StatefulSet", "cart-db", "on_delete")]["action"]
+    assert len(found[("shop", "StatefulSet", "cart-db", "on_delete")]["pods"]) == 2
+    assert "delete it and create it again" in found[("tagged", "Pod", "debug", "not_rebuilt")]["action"]
+    assert "pod template of Deployment worker" in found[("batch", "Deployment", "worker", "pins_revision")]["action"]
+    kinds = {r.resource for r in sim.requests if r.verb == "list"}
+    assert {"apps/statefulsets", "apps/daemonsets"} <= kinds and not sim.writes()
+
+    without = run_module(sidecar_audit.main, dict(sim_auth)).result
+    assert "move_attention" not in without
+
+
+def test_moving_from_must_be_a_revision(sim, sim_auth, run_module):
+    failed = run_module(sidecar_audit.main, dict(sim_auth, moving_from="1.27.3"))
+    assert failed.rc == 1 and "moving_from: revision '1.27.3' is not a DNS-1123 label" in failed.result["msg"], failed.result
+    assert not sim.requests

@@ -161,6 +161,22 @@ def test_not_a_record_and_no_access(cluster, sim_auth, run_module):
     assert run.failed and run.result["msg"].startswith('forbidden: cannot get configmaps "other" in namespace istio-system')
 
 
+def test_a_record_that_does_not_fit_the_schema_is_named_on_read_and_can_be_deleted(cluster, sim_auth, run_module):
+    record = {"source": SOURCE, "target": 3, "stage": "data_plane", "namespaces_before": {"shop": "enabled"}}
+    cluster.store.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": NAME, "namespace": "istio-system"},
+                          "data": {"record": json.dumps(record)}})
+    for args in ({}, {"state": "present", "stage": "verify", "record": {"source": SOURCE, "target": TARGET}}):
+        run = run_module(upgrade_record.main, dict(sim_auth, **args))
+        assert run.failed, run.result
+        assert run.result["msg"].startswith("ConfigMap istio-system/%s holds an upgrade record that does not fit its schema: "
+                                            "namespaces_before.shop must be a dict of labels; target must be a dict with "
+                                            "revision and version." % NAME), run.result["msg"]
+        assert "delete it (meshops.istio.upgrade_record state=absent" in run.result["msg"]
+    assert cluster.writes() == []
+    deleted = run_module(upgrade_record.main, dict(sim_auth, state="absent")).result
+    assert deleted["changed"] is True and stored(cluster) is None
+
+
 def test_as_ansible_runs_it_chaining_the_resource_version(cluster, sim_kubeconfig, tmp_path, ansible_playbook):
     out = tmp_path / "result.json"
     playbook = tmp_path / "play.yml"

@@ -187,6 +187,11 @@ def from_data(data: dict | None, where: str) -> dict:
         raise RecordError("%s holds data.%s that is not JSON (%s); fix or delete it" % (where, DATA_KEY, error)) from error
     if not isinstance(record, dict):
         raise RecordError("%s holds data.%s that is not a JSON object; fix or delete it" % (where, DATA_KEY))
+    problems = stored_problems(record)
+    if problems:
+        raise RecordError("%s holds an upgrade record that does not fit its schema: %s. Fix those fields in its data.%s "
+                          "(kubectl edit), or, if no upgrade is under way, delete it (meshops.istio.upgrade_record "
+                          "state=absent, or kubectl delete)" % (where, "; ".join(problems), DATA_KEY))
     return _complete(record)
 
 
@@ -210,6 +215,33 @@ def _check_finalize(base: dict, journal: dict | None, new_stage: str | None) -> 
                           % stage)
     if wanted not in (None, "done") and stage == FINALIZED:
         raise RecordError("cannot record stage finalized while finalize is at step %s: record step done with it" % wanted)
+
+
+def stored_problems(record: dict) -> list[str]:
+    """Why a record read from the cluster does not fit the schema (each problem names the field); empty when it fits.
+
+    The fields a run sets are checked as :func:`field_problems` checks them (a stored stage or status may be null);
+    the fields the module keeps must have their types; any other field is unknown.
+    """
+    settable = {key: value for key, value in record.items()
+                if key in SETTABLE and not (key in ("stage", "status", "operator") and value is None)}
+    problems = field_problems(settable)
+    for key in sorted(record):
+        value = record[key]
+        if key == "history":
+            if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+                problems.append("history must be a list of mappings, not %s" % _type_name(value))
+        elif key in ("started", "updated"):
+            if value is not None and not isinstance(value, str):
+                problems.append("%s must be a time (string) or null, not %s" % (key, _type_name(value)))
+        elif key not in SETTABLE:
+            problems.append("unknown record field %s; known fields: %s"
+                            % (key, ", ".join(SETTABLE + MAINTAINED)))
+    return problems
+
+
+def _type_name(value) -> str:
+    return "null" if value is None else type(value).__name__
 
 
 def _move(record: dict, stage: str | None, status: str | None, now: str) -> None:

@@ -107,7 +107,7 @@ def scope_problems(options: ScopeOptions) -> list[str]:
         problems.append("namespaces and all_injected are mutually exclusive: name the namespaces, or take every injected "
                         "namespace (optionally narrowed by namespace_selector)")
     for option, names in (("namespaces", options.namespaces or ()), ("exclude", options.exclude)):
-        invalid = [name for name in names if not _is_namespace_name(name)]
+        invalid = [name for name in names if not is_namespace_name(name)]
         if invalid:
             problems.append("%s: %s %s not a valid namespace name (a DNS-1123 label: lower-case letters, digits and '-', at "
                             "most 63 characters)" % (option, ", ".join(repr(n) for n in invalid), "is" if len(invalid) == 1 else "are"))
@@ -171,5 +171,6 @@ def skip_reason(namespace: dict, excluded: frozenset, explicit: bool) -> tuple[s
     return None
 
 
-def _is_namespace_name(name) -> bool:
+def is_namespace_name(name) -> bool:
+    """True when ``name`` is a valid namespace name (a DNS-1123 label of at most 63 characters)."""
     return isinstance(name, str) and len(name) <= NAMESPACE_MAX and bool(_DNS1123_LABEL.match(name))

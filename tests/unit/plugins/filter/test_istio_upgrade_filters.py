@@ -6,6 +6,8 @@ import pytest
 
 from ansible_collections.meshops.istio.plugins.filter.istio_upgrade import (
     istio_gateways_before,
+    istio_input_problems,
+    istio_move_attention,
     istio_revision_of,
     istio_upgrade_problems,
 )
@@ -16,7 +18,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.lifecycle impo
     ("1.27.3", "1.28.1", None),
     ("1.27.3", "1.29.0", None),
     ("1.27.3", "1.30.0", "spans 3 minor versions"),
-    ("1.28.1", "1.28.1", "not newer"),
+    ("1.28.1", "1.28.1", "the version the source revision already runs: there is nothing to upgrade"),
     ("1.28.1", "1.27.3", "not newer"),
     ("1.27.3", "2.0.0", "major version"),
     ("1.27.3", "latest", "is not an Istio version"),
@@ -73,3 +75,16 @@ def test_every_filter_is_documented(tmp_path):
                             text=True, env=ansible_env(tmp_path), check=False, timeout=120)
     assert "UNDOCUMENTED" not in listed.stdout + listed.stderr
     assert sorted(line.split()[0] for line in listed.stdout.splitlines() if line.strip()) == names
+
+
+def test_input_problems_with_and_without_the_cluster_namespaces():
+    values = {"istio_namespaces": ["bookinfo", "nope"], "istio_restart_batch_size": 0}
+    assert istio_input_problems(values) == ["istio_restart_batch_size is 0: it must be at least 1"]
+    assert istio_input_problems(values, ["bookinfo"])[1].startswith("istio_namespaces names nope that does not exist")
+
+
+def test_move_attention_lines_leave_out_the_gateways_the_gateways_stage_moves():
+    entries = [{"namespace": "edge", "kind": "Deployment", "name": "gw", "issue": "pins_revision", "pods": ["gw-1"], "action": "a"},
+               {"namespace": "shop", "kind": "StatefulSet", "name": "db", "issue": "on_delete", "pods": ["db-0"], "action": "b"}]
+    assert istio_move_attention(entries, [{"name": "gw", "namespace": "edge"}]) == ["shop/StatefulSet/db (db-0): b"]
+    assert len(istio_move_attention(entries, [{"name": "gw", "namespace": "other"}])) == 2

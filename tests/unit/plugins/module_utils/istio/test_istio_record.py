@@ -218,3 +218,29 @@ def test_a_new_upgrade_after_finalize_starts_with_an_empty_journal():
     finalized = rec.merge(at("verify", finalize={"step": "remove_source"}), {"stage": "finalized", "finalize": {"step": "done"}}, NOW)[0]
     merged, _changed = rec.merge(finalized, {"stage": "preflight", "target": {"revision": "1-30-0", "version": "1.30.0"}}, LATER)
     assert merged["finalize"] == {} and merged["stage"] == "preflight"
+
+
+@pytest.mark.parametrize("fields, fragments", [
+    ({"namespaces_before": 5}, ["namespaces_before must be a dict, not int"]),
+    ({"target": 3}, ["target must be a dict"]),
+    ({"namespaces_before": {"bookinfo": "enabled"}}, ["namespaces_before.bookinfo must be a dict of labels"]),
+    ({"stage": "half_done"}, ["stage 'half_done' is not one of"]),
+    ({"waves": {"a": 1}}, ["waves must be a list"]),
+    ({"history": 7}, ["history must be a list of mappings, not int"]),
+    ({"started": 12}, ["started must be a time (string) or null, not int"]),
+    ({"finalize": [1]}, ["finalize must be a dict"]),
+    ({"colour": "red"}, ["unknown record field colour"]),
+])
+def test_from_data_names_each_field_that_does_not_fit_the_schema(fields, fragments):
+    record = dict(at("data_plane"), **fields)
+    with pytest.raises(rec.RecordError) as raised:
+        rec.from_data({"record": json.dumps(record)}, "ConfigMap istio-system/r")
+    message = str(raised.value)
+    assert all(fragment in message for fragment in fragments), message
+    assert "ConfigMap istio-system/r" in message and "delete it" in message
+
+
+def test_from_data_accepts_a_finalize_mapping_and_null_stage_fields():
+    record = dict(at("verify"), finalize={"step": "move_default"}, operator=None)
+    assert rec.from_data(rec.to_data(record), "ConfigMap x/y")["finalize"] == {"step": "move_default"}
+    assert rec.from_data({"record": json.dumps({"stage": None, "status": None})}, "ConfigMap x/y")["stage"] is None
