@@ -14,7 +14,8 @@ class RequestRecord:  # pylint: disable=too-many-instance-attributes
     ``query`` maps each query parameter to its (last) value. ``verb`` is the Kubernetes verb (get, list,
     watch, create, update, patch, delete, deletecollection) or ``""`` for discovery and other non-resource
     paths. ``resource`` is the resource key (``"pods"``, ``"apps/deployments"``). ``fault`` names the fault
-    rule that answered instead of the API (``"status 429"``, ``"drop"``, ``"latency 0.2"``), if any.
+    rule that answered instead of the API (``"status 429"``, ``"drop"``, ``"latency 0.2"``), if any. ``user`` is the
+    user the request acted as (after impersonation), ``""`` when it was not authenticated.
     """
 
     time: float
@@ -30,6 +31,7 @@ class RequestRecord:  # pylint: disable=too-many-instance-attributes
     name: str = ""
     user_agent: str = ""
     fault: str = ""
+    user: str = ""
 
     @property
     def is_write(self) -> bool:
