@@ -151,7 +151,8 @@ class Access:
             return
         missing = rbac.uncovered(self.authorizer.rules_of(attrs.user, namespace), rules)
         if missing:
-            raise rbac.escalation_forbidden(attrs, missing)
+            name = attrs.name or (obj.get("metadata") or {}).get("name", "")
+            raise rbac.escalation_forbidden(dataclasses.replace(attrs, name=name), missing)
 
     # ----------------------------------------------------------------------------------------- the access API
 

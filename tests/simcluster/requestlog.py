@@ -5,6 +5,9 @@ import dataclasses
 import threading
 
 WRITE_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
+# Created to be answered, never stored: access reviews and TokenRequests (resource key, subresource)
+ANSWERED_NOT_STORED = frozenset({("authorization.k8s.io/selfsubjectaccessreviews", ""),
+                                 ("authorization.k8s.io/subjectaccessreviews", ""), ("serviceaccounts", "token")})
 
 
 @dataclasses.dataclass
@@ -35,8 +38,9 @@ class RequestRecord:  # pylint: disable=too-many-instance-attributes
 
     @property
     def is_write(self) -> bool:
-        """True when the verb may change state (create, update, patch, delete, deletecollection)."""
-        return self.verb in WRITE_VERBS
+        """True when the verb may change state (create, update, patch, delete, deletecollection); access reviews
+        and TokenRequests are created but change nothing."""
+        return self.verb in WRITE_VERBS and (self.resource, self.subresource) not in ANSWERED_NOT_STORED
 
     def to_dict(self) -> dict:
         """Return the record as a plain dict (as served by ``GET /_sim/requests``)."""
