@@ -14,7 +14,7 @@ description:
     certificate or impersonated user) may do everything the chosen stages of the upgrade or the rollback will do,
     with the chosen installer.
   - The permissions checked are those of the collection's shipped RBAC rules (see M(meshops.istio.operator_rbac) and
-    docs/rbac.md): one list serves both, so the check and the rules cannot disagree.
+    docs/rbac.md); one list serves both, so the check and the rules cannot disagree.
   - Fails listing every missing permission at once (verb, resource, namespace, the rule set that grants it and the
     stages that need it) and writes nothing. A SelfSubjectAccessReview persists nothing, so the module runs the same
     in check mode.

@@ -5,8 +5,9 @@
   groups ``system:serviceaccounts``, ``system:serviceaccounts:<ns>``, ``system:authenticated``.
 - ``Impersonate-User`` / ``Impersonate-Group`` headers, allowed with the ``impersonate`` verb on users, groups
   (or serviceaccounts for ``system:serviceaccount:`` users), as kube-apiserver's impersonation filter checks.
-- ``Access.check`` authorizes one request with ``rbac.Authorizer``, and refuses a Role or binding that would grant
-  what its writer does not hold (without ``escalate`` / ``bind``).
+- ``Access.check`` authorizes one request with ``rbac.Authorizer`` (a server-side apply that creates its object needs
+  ``create`` too), and refuses a Role or binding that would grant what its writer does not hold (without
+  ``escalate`` / ``bind``).
 - SubjectAccessReview, SelfSubjectAccessReview (create) and TokenRequest are answered here (``Access.handle``).
 
 Requests the simulated cluster's own controllers and Istio injection make go to the ``Store`` directly: they are
@@ -123,8 +124,22 @@ class Access:
         allowed, reason = self.authorizer.authorize(attrs)
         if not allowed:
             raise rbac.forbidden(attrs, reason)
+        if self._apply_creates(info, request):
+            # a server-side apply that creates the object needs create as well (kube-apiserver's patch handler)
+            creating = dataclasses.replace(attrs, verb="create")
+            allowed, reason = self.authorizer.authorize(creating)
+            if not allowed:
+                raise rbac.forbidden(creating, reason)
         if info.kind == "resource" and info.group == rbac.RBAC_GROUP and not info.subresource and info.verb in ("create", "update", "patch"):
             self._check_escalation(attrs, request)
+
+    def _apply_creates(self, info, request) -> bool:
+        if info.verb != "patch" or info.subresource or info.resource_type is None:
+            return False
+        if not request.header("content-type", "").lower().startswith("application/apply-patch"):
+            return False
+        namespace = info.namespace if info.resource_type.namespaced else None
+        return self.store.get(info.resource_type.key, namespace, info.name) is None
 
     def _check_escalation(self, attrs: rbac.Attributes, request) -> None:
         if rbac.MASTERS in attrs.user.groups:

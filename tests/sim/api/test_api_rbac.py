@@ -114,3 +114,16 @@ def test_a_role_granting_more_than_its_writer_holds_needs_escalate(raw):
     assert raw("POST", f"{RBAC}/clusterroles", narrow, token=token)[0] == 201
     _grant(raw, "escalator", [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["escalate"]}])
     assert raw("POST", f"{RBAC}/clusterroles", wide, token=token)[0] == 201
+
+
+def test_a_server_side_apply_that_creates_needs_create(raw):
+    token = _service_account(raw)
+    _grant(raw, "applier", [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["patch"]}], namespace="ops")
+    apply = {"Content-Type": "application/apply-patch+yaml"}
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}}
+    path = "/api/v1/namespaces/ops/configmaps/c?fieldManager=test"
+    status, _headers, body = raw("PATCH", path, cm, token=token, headers=apply)
+    assert status == 403 and body["message"] == (f'configmaps "c" is forbidden: User "{SA_USER}" cannot create resource "configmaps" '
+                                                 'in API group "" in the namespace "ops"')
+    assert raw("PATCH", path, cm, headers=apply)[0] == 201  # the admin creates it
+    assert raw("PATCH", path, dict(cm, data={"a": "2"}), token=token, headers=apply)[0] == 200  # patch suffices now

@@ -69,7 +69,9 @@ def test_required_lists_each_permission_once_with_its_stages():
     patch_namespaces = next(e for e in needed if (e["verb"], e["resource"]) == ("patch", "namespaces"))
     assert patch_namespaces == {"verb": "patch", "group": "", "resource": "namespaces", "namespace": "", "stages": ["preflight"],
                                 "rule_set": "upgrade"}
-    assert ("delete", "apps", "deployments", "istio-system") not in keys  # only finalize and rollback remove a control plane
+    assert ("create", "apps", "deployments", "istio-system") in keys  # a server-side apply that creates needs create
+    # the data plane stage alone touches no control plane object
+    assert not [e for e in perms.required(["data_plane"], ["manifest"], "istio-system") if e["rule_set"] == "installer-manifest"]
     assert ("get", "", "configmaps", "istio-system") in keys
     helm = perms.required(["control_plane"], ["helm"], "istio-system")
     assert any(e["resource"] == "secrets" for e in helm) and not any(e["rule_set"] == "installer-manifest" for e in helm)
