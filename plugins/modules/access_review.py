@@ -91,9 +91,9 @@ missing:
   elements: dict
   contains:
     verb: {description: The verb, type: str, sample: patch}
-    group: {description: The API group, empty for the core group, type: str, sample: ""}
+    group: {description: "The API group, empty for the core group", type: str, sample: ""}
     resource: {description: The resource, type: str, sample: namespaces}
-    namespace: {description: The namespace, empty for every namespace (cluster-wide), type: str, sample: ""}
+    namespace: {description: "The namespace, empty for every namespace (cluster-wide)", type: str, sample: ""}
     stages: {description: The stages that need it, type: list, elements: str, sample: [data_plane, rollback]}
     rule_set: {description: The shipped rule set that grants it, type: str, sample: upgrade}
 """

@@ -34,6 +34,8 @@ NOT_EXERCISED = {
 def _not_exercised(rule: dict) -> bool:
     group, resource, verb = rule["apiGroups"][0], rule["resources"][0], rule["verbs"][0]
     return (group, resource, "*") in NOT_EXERCISED or (group, resource, verb) in NOT_EXERCISED
+
+
 _RBAC_WRITES = ("create", "update", "patch")
 
 

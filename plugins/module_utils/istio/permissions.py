@@ -232,5 +232,5 @@ def describe_missing(entry: dict) -> str:
     """``patch namespaces (every namespace), for data_plane, rollback``: one missing permission for a person."""
     resource = "%s.%s" % (entry["resource"], entry["group"]) if entry["group"] else entry["resource"]
     where = "in namespace %s" % entry["namespace"] if entry["namespace"] else "cluster-wide"
-    return "%s %s %s (rule set %s), needed by %s" % (entry["verb"], resource, where, role_name(entry["rule_set"]),
-                                                       ", ".join(entry["stages"]))
+    return "%s %s %s (rule set %s), needed by %s" % (
+        entry["verb"], resource, where, role_name(entry["rule_set"]), ", ".join(entry["stages"]))

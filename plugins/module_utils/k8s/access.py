@@ -99,8 +99,8 @@ def ensure_service_account(api, namespace: str, name: str, dry_run: bool) -> boo
     """Create the ServiceAccount the rules are bound to when it is missing; True when it was (or would be) created."""
     if api.get_or_none(SERVICEACCOUNTS.path(namespace, name)) is not None:
         return False
-    body = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace,
-                                                                      "labels": {"app.kubernetes.io/managed-by": "meshops.istio"}}}
+    meta = {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/managed-by": "meshops.istio"}}
+    body = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta}
     api.create(SERVICEACCOUNTS.path(namespace), body, dry_run=dry_run)
     return True
 

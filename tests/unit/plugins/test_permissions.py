@@ -18,8 +18,9 @@ def rules_table() -> str:
     lines = ["| rule set | where | API group | resources | verbs | stages | why |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for p in perms.PERMISSIONS:
         where = "ClusterRole" if p.scope == "cluster" else "Role in the control plane's namespace"
-        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (perms.role_name(p.rule_set), where, p.group or '""', ", ".join(p.resources),
-                                                              ", ".join(p.verbs), ", ".join(p.stages), p.why))
+        cells = (perms.role_name(p.rule_set), where, p.group or '""', ", ".join(p.resources), ", ".join(p.verbs),
+                 ", ".join(p.stages), p.why)
+        lines.append("| %s |" % " | ".join(cells))
     return "\n".join(lines)
 
 
