@@ -10,6 +10,20 @@ ANSWERED_NOT_STORED = frozenset({("authorization.k8s.io/selfsubjectaccessreviews
                                  ("authorization.k8s.io/subjectaccessreviews", ""), ("serviceaccounts", "token")})
 
 
+def _may_write(verb: str, resource: str, subresource: str) -> bool:
+    return verb in WRITE_VERBS and (resource, subresource) not in ANSWERED_NOT_STORED
+
+
+def is_write(record: dict) -> bool:
+    """Whether a request record (as ``/_sim/requests`` serves it, on either test cluster) may change state."""
+    return _may_write(record["verb"], record["resource"], record["subresource"])
+
+
+def persisted(record: dict) -> bool:
+    """Whether a request record changed state: a write that was not a dry run and succeeded (status below 400)."""
+    return is_write(record) and not record["dry_run"] and 0 < record["status"] < 400
+
+
 @dataclasses.dataclass
 class RequestRecord:  # pylint: disable=too-many-instance-attributes
     """One request: what was asked, of which resource, and how it was answered.
@@ -40,7 +54,7 @@ class RequestRecord:  # pylint: disable=too-many-instance-attributes
     def is_write(self) -> bool:
         """True when the verb may change state (create, update, patch, delete, deletecollection); access reviews
         and TokenRequests are created but change nothing."""
-        return self.verb in WRITE_VERBS and (self.resource, self.subresource) not in ANSWERED_NOT_STORED
+        return _may_write(self.verb, self.resource, self.subresource)
 
     def to_dict(self) -> dict:
         """Return the record as a plain dict (as served by ``GET /_sim/requests``)."""
@@ -75,7 +89,6 @@ class RequestLog:
         A request changed state when its verb is a write verb, it was not a dry run, and it succeeded
         (status below 400).
         """
-        found = [record for record in self.records() if record.is_write]
         if persisting_only:
-            found = [record for record in found if not record.dry_run and 0 < record.status < 400]
-        return found
+            return [record for record in self.records() if record.is_write and not record.dry_run and 0 < record.status < 400]
+        return [record for record in self.records() if record.is_write]
