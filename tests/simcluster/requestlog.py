@@ -19,9 +19,12 @@ def is_write(record: dict) -> bool:
     return _may_write(record["verb"], record["resource"], record["subresource"])
 
 
-def persisted(record: dict) -> bool:
-    """Whether a request record changed state: a write that was not a dry run and succeeded (status below 400)."""
-    return is_write(record) and not record["dry_run"] and 0 < record["status"] < 400
+def persisted(record) -> bool:
+    """Whether a request record (a ``RequestRecord`` or its dict) changed state: a write that was not a dry run and
+    succeeded (status below 400)."""
+    field = record.get if isinstance(record, dict) else lambda name: getattr(record, name)
+    return (_may_write(field("verb"), field("resource"), field("subresource")) and not field("dry_run")
+            and 0 < field("status") < 400)
 
 
 @dataclasses.dataclass
@@ -90,5 +93,5 @@ class RequestLog:
         (status below 400).
         """
         if persisting_only:
-            return [record for record in self.records() if record.is_write and not record.dry_run and 0 < record.status < 400]
+            return [record for record in self.records() if persisted(record)]
         return [record for record in self.records() if record.is_write]
