@@ -20,6 +20,7 @@ import urllib.request
 
 import yaml
 
+from ..simcluster.requestlog import persisted
 from . import build
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -168,8 +169,7 @@ class RealCluster:  # pylint: disable=too-many-instance-attributes
 
     def writes(self) -> list[dict]:
         """The requests that changed state: write verbs, not dry runs, answered below 400."""
-        return [r for r in self.requests() if r["verb"] in ("create", "update", "patch", "delete", "deletecollection")
-                and not r["dry_run"] and 0 < r["status"] < 400]
+        return [r for r in self.requests() if persisted(r)]
 
     # ----------------------------------------------------------------------------------------- Istio
 

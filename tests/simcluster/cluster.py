@@ -8,6 +8,7 @@ import secrets
 import yaml
 
 from . import kubeconfig, tls
+from .access import Access
 from .api import ApiRouter
 from .faults import FaultInjector, FaultRule
 from .requestlog import RequestLog, RequestRecord
@@ -95,6 +96,7 @@ class SimCluster:  # pylint: disable=too-many-instance-attributes
         self.log = RequestLog()
         self.faults = FaultInjector()
         self.token = secrets.token_urlsafe(32)
+        self.access = Access(self.store, self.token)
         self.tls: tls.TlsMaterial | None = None
         self.url = ""
         self.controllers = None
@@ -114,7 +116,7 @@ class SimCluster:  # pylint: disable=too-many-instance-attributes
         self._seed()
         self.controllers.start()
         self.tls = tls.generate()
-        state = ServerState(ApiRouter(self.store, self.settings), self.token, self.log, self.faults,
+        state = ServerState(ApiRouter(self.store, self.settings), self.access, self.log, self.faults,
                             dump=self.dump, settle=self.settle, load=self.load)
         self._server = SimServer(state, self.tls.server_context())
         self.url = self._server.start(host, port)
@@ -149,6 +151,7 @@ class SimCluster:  # pylint: disable=too-many-instance-attributes
             self.controllers.start()
         self.faults.clear()
         self.log.clear()
+        self.access.reset()
 
     def _seed(self) -> None:
         objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}} for name in BASE_NAMESPACES]
@@ -194,9 +197,18 @@ class SimCluster:  # pylint: disable=too-many-instance-attributes
             raise RuntimeError("the simulated cluster is not started: call start() first")
         return self.tls.ca_pem
 
-    def write_kubeconfig(self, path: str) -> str:
-        """Write a kubeconfig for this cluster (context ``simcluster``) to ``path``; return the path."""
-        return kubeconfig.write(path, self.url, self.token, self.ca_pem)
+    def write_kubeconfig(self, path: str, token: str | None = None) -> str:
+        """Write a kubeconfig for this cluster (context ``simcluster``) to ``path``; return the path.
+
+        Its user is the admin (``system:masters``), or the owner of ``token`` (see ``service_account_token``).
+        """
+        return kubeconfig.write(path, self.url, token or self.token, self.ca_pem)
+
+    def service_account_token(self, namespace: str, name: str) -> str:
+        """A token of the ServiceAccount ``namespace/name`` (as ``kubectl create token`` gets with TokenRequest)."""
+        if self.store.get("serviceaccounts", namespace, name) is None:
+            raise ValueError(f"no ServiceAccount {namespace}/{name}")
+        return self.access.issue_token(namespace, name)
 
     # ----------------------------------------------------------------------------------------- instruments
 

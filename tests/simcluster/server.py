@@ -2,12 +2,12 @@
 streaming (chunked), and the instrument endpoints under ``/_sim/`` (requests, faults, dump, settle, load).
 
 ``/healthz``, ``/readyz`` and ``/livez`` answer without a token, as a real server allows anonymous health
-checks; everything else needs ``Authorization: Bearer <token>``. Calls to ``/_sim/*`` are not logged and
-never faulted: they are the test's instruments, not API traffic.
+checks; everything else needs ``Authorization: Bearer <token>`` and is authorized with RBAC (``access.py``:
+impersonation, Roles and bindings, the 403 the real server sends). Calls to ``/_sim/*`` need the admin token, are
+not logged and never faulted: they are the test's instruments, not API traffic.
 """
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import select
@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from . import errors
+from .access import ADMIN
 from .api import ApiRouter
 from .api_http import Request, Response
 from .requestlog import RequestRecord
@@ -72,17 +73,27 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         headers = {key.lower(): value for key, value in self.headers.items()}
         request = Request(self.command, parts.path or "/", query, headers, body)
+        identity = sim.access.authenticate(headers)
         if parts.path.startswith("/_sim/") or parts.path == "/_sim":
-            self._send(self._instrument(request) if self._authorized() else self._unauthorized())
+            self._send(self._instrument(request) if identity == ADMIN else self._unauthorized())
             return
         info = sim.router.describe(request.method, request.path, query)
         record = RequestRecord(time=time.time(), method=request.method, path=request.path, query=query,
                                dry_run=query.get("dryRun") == "All", verb=info.verb, resource=info.resource_key,
                                subresource=info.subresource, namespace=info.namespace, name=info.name,
                                user_agent=headers.get("user-agent", ""))
-        if info.kind not in _ANONYMOUS_KINDS and not self._authorized():
-            self._finish(record, self._unauthorized())
-            return
+        user = None
+        if info.kind not in _ANONYMOUS_KINDS:
+            if identity is None:
+                self._finish(record, self._unauthorized())
+                return
+            try:
+                user = sim.access.impersonate(identity, headers)
+                record.user = user.name
+                sim.access.check(user, info, request)
+            except errors.ApiError as exc:
+                self._finish(record, Response.error(exc))
+                return
         if request.method == "DELETE" and body:
             record.dry_run = record.dry_run or _body_dry_run(body)
         fired = sim.faults.fire(request.method, request.path, info.verb, record.dry_run)
@@ -103,17 +114,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._finish(record, response)
                 return
         try:
-            response = sim.router.handle(request, info)
+            response = (sim.access.handle(user, info, request) if user is not None else None) or sim.router.handle(request, info)
+        except errors.ApiError as exc:
+            response = Response.error(exc)
         except Exception as exc:  # pylint: disable=broad-except
             sys.stderr.write(f"simcluster: internal error on {request.method} {self.path}\n{traceback.format_exc()}")
             response = Response.error(errors.internal_error(f"{type(exc).__name__}: {exc}"))
         record.name = info.name
         self._finish(record, response)
-
-    def _authorized(self) -> bool:
-        header = self.headers.get("Authorization", "")
-        scheme, _space, token = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self.server.sim.token.encode())
 
     @staticmethod
     def _unauthorized() -> Response:
@@ -277,11 +285,11 @@ class _HttpsServer(ThreadingHTTPServer):
 
 
 class ServerState:
-    """What the HTTP handlers share: router, token, request log, faults, and the cluster's instrument calls."""
+    """What the HTTP handlers share: router, access (tokens and RBAC), request log, faults, the instrument calls."""
 
-    def __init__(self, router: ApiRouter, token: str, log, faults, dump, settle, load) -> None:  # pylint: disable=too-many-arguments
+    def __init__(self, router: ApiRouter, access, log, faults, dump, settle, load) -> None:  # pylint: disable=too-many-arguments
         self.router = router
-        self.token = token
+        self.access = access
         self.log = log
         self.faults = faults
         self.dump = dump

@@ -143,8 +143,9 @@ def api_error(status: int, reason: str, body, request: RequestInfo, headers=None
     if status == 401:
         msg = "authentication failed at %s: check the token or client certificate (HTTP 401 %s)" % (where, reason or "Unauthorized")
     elif status == 403:
-        msg = ("forbidden: cannot %s %s at %s: %s. Grant this permission to the identity in use (RBAC) or connect "
-               "as another user" % (request.verb, what, where, text))
+        msg = ("forbidden: cannot %s %s at %s: %s. Grant this permission to the identity in use (RBAC: the collection's "
+               "rules are applied by playbooks/rbac.yml, see docs/rbac.md) or connect as another user"
+               % (request.verb, what, where, text))
     elif status == 404:
         msg = "not found: %s at %s: %s" % (what, where, text)
     elif status == 409:
