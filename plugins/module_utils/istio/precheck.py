@@ -33,6 +33,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.version import
 
 ERROR = "error"
 WARNING = "warning"
+CODES = ("kubernetes_version", "IST0139", "revision_missing", "pods_not_ready")
 
 # Istio minor -> (the minimum Kubernetes minor istioctl's precheck enforces, the Kubernetes minors Istio's support
 # table lists for it). A release not listed is not checked (the finding says so).
@@ -105,15 +106,14 @@ def webhook_overlaps(mutating_configurations: list[dict]) -> list[Finding]:
                         and _selects(hook.get("objectSelector"), pod_labels))
         if len(matched) > 1:
             overlapping.setdefault(matched, (namespace_labels, pod_labels))
-    findings = []
-    for matched, (namespace_labels, pod_labels) in sorted(overlapping.items()):
-        findings.append(Finding("IST0139", ERROR, "webhooks %s overlap: a pod labelled %s in a namespace labelled %s "
-                                "would be injected %d times. Remove or narrow the webhook that should not inject "
-                                "there (often a leftover istio-sidecar-injector beside a tag default, or two tags "
-                                "selecting the same namespaces)" % (", ".join(matched), _show(pod_labels),
-                                                                    _show(namespace_labels), len(matched)),
-                                matched))
-    return findings
+    if not overlapping:
+        return []
+    cases = ["%s (a pod labelled %s in a namespace labelled %s)" % (" + ".join(matched), _show(pod_labels), _show(namespace_labels))
+             for matched, (namespace_labels, pod_labels) in sorted(overlapping.items())]
+    webhooks = tuple(sorted({name for matched in overlapping for name in matched}))
+    return [Finding("IST0139", ERROR, "webhooks overlap, so a pod would be injected more than once: %s. Remove or narrow "
+                    "the webhook that should not inject there (often a leftover istio-sidecar-injector beside a tag "
+                    "default, or two tags selecting the same namespaces)" % _first(cases), webhooks)]
 
 
 def missing_revisions(control_plane, namespaces: list[dict], deployments: list[dict]) -> list[Finding]:

@@ -13,6 +13,7 @@ variable, the value given and what to write instead.
 from __future__ import annotations
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio.label_query import SelectorSyntaxError, parse_selector
+from ansible_collections.meshops.istio.plugins.module_utils.istio.precheck import CODES as PRECHECK_CODES
 from ansible_collections.meshops.istio.plugins.module_utils.istio.revision import revision_problems
 from ansible_collections.meshops.istio.plugins.module_utils.istio.scope import is_namespace_name
 from ansible_collections.meshops.istio.plugins.module_utils.istio.version import parse_version
@@ -50,7 +51,8 @@ PATH_LISTS = ("istio_manifests", "istio_helm_values_files")
 NAMES = ("istio_namespace", "istio_record_name")
 # Every variable of the role (defaults/main.yml and meta/argument_specs.yml declare the same ones).
 VARIABLES = tuple(sorted(set(NUMBERS) | set(CHOICES) | set(STRINGS) | set(NAMESPACE_LISTS) | set(SELECTOR_LISTS)
-                         | set(PATH_LISTS) | set(NAMES) | {"istio_gateways", "istio_helm_values", "istio_upgrade_finalize"}))
+                         | set(PATH_LISTS) | set(NAMES) | {"istio_gateways", "istio_helm_values", "istio_upgrade_finalize",
+                                                          "istio_precheck_ignore"}))
 LIST_EXAMPLES = {
     "istio_namespaces": ("[bookinfo, shop]", '["bookinfo", "shop"]'),
     "istio_exclude_namespaces": ("[payments]", '["payments"]'),
@@ -88,6 +90,10 @@ def input_problems(values: dict) -> list[str]:
         elif name == "istio_helm_values" and not isinstance(value, dict):
             problems.append("istio_helm_values is %r (%s): give a mapping of chart values, such as {pilot: {replicaCount: 2}}"
                             % (value, _kind(value)))
+        elif name == "istio_precheck_ignore":
+            if not isinstance(value, list) or any(code not in PRECHECK_CODES for code in value):
+                problems.append("istio_precheck_ignore is %r: give a list of precheck codes not to stop on, from %s"
+                                % (value, ", ".join(PRECHECK_CODES)))
         elif name == "istio_upgrade_finalize" and not isinstance(value, bool) and str(value).lower() not in BOOLEANS:
             problems.append("istio_upgrade_finalize is %r: give true or false" % (value,))
     return problems
