@@ -264,7 +264,7 @@ def test_moving_from_lists_what_a_restart_will_not_move(sim, sim_auth, run_modul
     assert "it is a gateway" in found[("istio-ingress", "Deployment", "istio-ingressgateway", "pins_revision")]["action"]
     assert "OnDelete" in found[("shop", "StatefulSet", "cart-db", "on_delete")]["action"]
     assert len(found[("shop", "StatefulSet", "cart-db", "on_delete")]["pods"]) == 2
-    assert "delete it and create it again" in found[("tagged", "Pod", "debug", "not_rebuilt")]["action"]
+    assert "delete and recreate it" in found[("tagged", "Pod", "debug", "not_rebuilt")]["action"]
     assert "pod template of Deployment worker" in found[("batch", "Deployment", "worker", "pins_revision")]["action"]
     kinds = {r.resource for r in sim.requests if r.verb == "list"}
     assert {"apps/statefulsets", "apps/daemonsets"} <= kinds and not sim.writes()
