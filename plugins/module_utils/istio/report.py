@@ -87,9 +87,9 @@ def lines(report: dict) -> list[str]:
     """The report as lines of text, the most important first."""
     source, target = report["source"], report["target"]
     title = "Istio upgrade %s -> %s" % (_endpoint(source), _endpoint(target))
-    out = ["%s%s: stage %s%s" % ("Check mode (nothing was changed). " if report["check_mode"] else "", title,
-                                  report["stage"] or "not started",
-                                  " (%s)" % report["status"] if report["status"] else "")]
+    prefix = "Check mode (nothing was changed). " if report["check_mode"] else ""
+    status = " (%s)" % report["status"] if report["status"] else ""
+    out = ["%s%s: stage %s%s" % (prefix, title, report["stage"] or "not started", status)]
     if report["blocked_by"]:
         rolling_back = report["stage"] == rec.ROLLING_BACK
         out.append("Before %s, %d pod%s must run %s: %s" % (

@@ -50,9 +50,9 @@ SELECTOR_LISTS = ("istio_namespace_selector", "istio_gateway_selector")
 PATH_LISTS = ("istio_manifests", "istio_helm_values_files")
 NAMES = ("istio_namespace", "istio_record_name")
 # Every variable of the role (defaults/main.yml and meta/argument_specs.yml declare the same ones).
+OTHER_VARIABLES = {"istio_gateways", "istio_helm_values", "istio_upgrade_finalize", "istio_precheck_ignore"}
 VARIABLES = tuple(sorted(set(NUMBERS) | set(CHOICES) | set(STRINGS) | set(NAMESPACE_LISTS) | set(SELECTOR_LISTS)
-                         | set(PATH_LISTS) | set(NAMES) | {"istio_gateways", "istio_helm_values", "istio_upgrade_finalize",
-                                                          "istio_precheck_ignore"}))
+                         | set(PATH_LISTS) | set(NAMES) | OTHER_VARIABLES))
 LIST_EXAMPLES = {
     "istio_namespaces": ("[bookinfo, shop]", '["bookinfo", "shop"]'),
     "istio_exclude_namespaces": ("[payments]", '["payments"]'),
