@@ -46,6 +46,9 @@ def test_upgrade_rollback_finalize_as_a_service_account_with_only_the_shipped_ru
     attrs = rbac.Attributes(rbac.User(SA_USER), "list", "", "secrets", namespace="istio-system")
     assert (denied.value.code, body["message"]) == (403, rbac.forbidden(attrs).message)
 
+    # the bare pod no restart rebuilds: verify would refuse it (tests/real/test_real_upgrade.py shows that)
+    real_mesh.kubectl("delete", "pod", "-n", "tagged", "debug", "--wait=true")
+    assert real_mesh.settle(60)
     before = state(real_mesh)
     done = run_playbook("upgrade", **as_upgrader)
     assert done.rc == 0, done.output
@@ -55,7 +58,6 @@ def test_upgrade_rollback_finalize_as_a_service_account_with_only_the_shipped_ru
     assert real_mesh.settle(60)
     assert state(real_mesh)["labels"] == before["labels"] and state(real_mesh)["stage"] == "rolled_back"
 
-    real_mesh.kubectl("delete", "pod", "-n", "tagged", "debug", "--wait=true")
     real_mesh.kubectl("delete", "deployment", "-n", "batch", "worker")
     real_mesh.kubectl("delete", "job", "-n", "batch", "report", "--cascade=foreground")
     assert real_mesh.settle(60)
