@@ -32,7 +32,7 @@ from tests.simcluster.fixtures import mesh
 import tests.conftest  # noqa: F401  pylint: disable=unused-import  # makes ansible_collections.meshops.istio importable
 from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import Auditor, audit_pods, revision_versions
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.api import KubeApi
-from ansible_collections.meshops.istio.plugins.module_utils.pod_audit import run_audit
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.pod_audit import run_audit
 
 Rows = list[tuple[str, str]]
 SECTIONS: list[tuple[str, Callable[["Bench"], Rows]]] = []

@@ -252,7 +252,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks impor
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.rollout import wait_for_rollouts
-from ansible_collections.meshops.istio.plugins.module_utils.mesh_snapshot import read_control_plane
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import read_control_plane
 
 ARGUMENT_SPEC = {
     "names": {"type": "list", "elements": "str", "aliases": ["name"]},

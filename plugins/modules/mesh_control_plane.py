@@ -383,8 +383,8 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.version import
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
-from ansible_collections.meshops.istio.plugins.module_utils.mesh_snapshot import read_control_plane
-from ansible_collections.meshops.istio.plugins.module_utils.revision_state import read_usage, wait_ready
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import read_control_plane
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.revision_state import read_usage, wait_ready
 from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import HAS_YAML, YAML_IMPORT_ERROR
 
 INSTALLER_OPTIONS = {

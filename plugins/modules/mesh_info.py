@@ -320,7 +320,7 @@ findings:
 from ansible_collections.meshops.istio.plugins.module_utils.istio import precheck
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule
-from ansible_collections.meshops.istio.plugins.module_utils.mesh_snapshot import (
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import (
     describe_namespace,
     describe_webhooks,
     read_mesh,

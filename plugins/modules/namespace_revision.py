@@ -179,8 +179,8 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks impor
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scope_args import with_scope
-from ansible_collections.meshops.istio.plugins.module_utils.mesh_snapshot import read_control_plane
-from ansible_collections.meshops.istio.plugins.module_utils.namespace_scope import read_scope
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import read_control_plane
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.namespace_scope import read_scope
 
 ARGUMENT_SPEC = with_scope({
     "revision": {"type": "str"},

@@ -169,7 +169,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio import tags
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
-from ansible_collections.meshops.istio.plugins.module_utils.mesh_snapshot import read_control_plane
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import read_control_plane
 
 ARGUMENT_SPEC = {
     "tag": {"type": "str", "required": True},

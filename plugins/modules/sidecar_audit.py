@@ -297,7 +297,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import Me
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scoped_list import list_in_namespaces
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scope_args import with_scope
-from ansible_collections.meshops.istio.plugins.module_utils.pod_audit import run_audit
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.pod_audit import run_audit
 
 ARGUMENT_SPEC = with_scope({
     "revision": {"type": "str"},

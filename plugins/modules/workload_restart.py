@@ -201,7 +201,7 @@ summary:
 import time
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import NEEDS_RESTART
-from ansible_collections.meshops.istio.plugins.module_utils.istio.owner import RESTARTABLE_KINDS
+from ansible_collections.meshops.istio.plugins.module_utils.istio.workload_owner import RESTARTABLE_KINDS
 from ansible_collections.meshops.istio.plugins.module_utils.istio.target_revision import resolve_target
 from ansible_collections.meshops.istio.plugins.module_utils.istio.waves import plan_restarts
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
@@ -216,7 +216,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.k8s.rollout import (
 )
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scope_args import with_scope
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scoped_list import list_in_namespaces
-from ansible_collections.meshops.istio.plugins.module_utils.pod_audit import input_problems, run_audit
+from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.pod_audit import input_problems, run_audit
 
 ARGUMENT_SPEC = with_scope({
     "revision": {"type": "str"},

@@ -21,7 +21,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import 
 from ansible_collections.meshops.istio.plugins.module_utils.installers.tool import ToolError, ToolRunner, find_binary
 from ansible_collections.meshops.istio.plugins.module_utils.installers.manifest import read_documents
 from ansible_collections.meshops.istio.plugins.module_utils.istio.crds import APPLIED, crd_name, is_istio_crd
-from ansible_collections.meshops.istio.plugins.module_utils.istio.ownership import object_ref, ref_text
+from ansible_collections.meshops.istio.plugins.module_utils.istio.manifest_revision import object_ref, ref_text
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 
 RELEASE_NOT_FOUND = "not found"

@@ -24,7 +24,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.istiod_fields 
     is_istiod_webhook_configuration,
     without_istiod_fields,
 )
-from ansible_collections.meshops.istio.plugins.module_utils.istio.ownership import (
+from ansible_collections.meshops.istio.plugins.module_utils.istio.manifest_revision import (
     manifest_digest,
     manifest_version,
     object_ref,

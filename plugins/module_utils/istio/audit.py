@@ -43,7 +43,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio import labels as L
-from ansible_collections.meshops.istio.plugins.module_utils.istio.owner import Owner, owner_of, replicaset_owners
+from ansible_collections.meshops.istio.plugins.module_utils.istio.workload_owner import Owner, owner_of, replicaset_owners
 from ansible_collections.meshops.istio.plugins.module_utils.istio.sidecar import Sidecar, parse_sidecar
 from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks import evaluate_injection, injector_webhooks
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio import labels as L
 from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import template_labels
-from ansible_collections.meshops.istio.plugins.module_utils.istio.owner import DAEMONSET, STATEFULSET
+from ansible_collections.meshops.istio.plugins.module_utils.istio.workload_owner import DAEMONSET, STATEFULSET
 from ansible_collections.meshops.istio.plugins.module_utils.istio.waves import workload_problem
 
 NOT_REBUILT = "not_rebuilt"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import NOT_RESTARTABLE, WILL_LOSE_SIDECAR
-from ansible_collections.meshops.istio.plugins.module_utils.istio.owner import DAEMONSET, DEPLOYMENT, STATEFULSET
+from ansible_collections.meshops.istio.plugins.module_utils.istio.workload_owner import DAEMONSET, DEPLOYMENT, STATEFULSET
 
 
 @dataclass(frozen=True, order=True)

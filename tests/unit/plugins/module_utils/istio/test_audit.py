@@ -14,7 +14,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import (
     format_table,
     template_labels,
 )
-from ansible_collections.meshops.istio.plugins.module_utils.istio.owner import owner_of, replicaset_owners
+from ansible_collections.meshops.istio.plugins.module_utils.istio.workload_owner import owner_of, replicaset_owners
 
 from istio_objects import revision_mwc
 

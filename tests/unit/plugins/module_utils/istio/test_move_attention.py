@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import PodAudit, Verdict
 from ansible_collections.meshops.istio.plugins.module_utils.istio.move_attention import move_attention, pins_revision
-from ansible_collections.meshops.istio.plugins.module_utils.istio.owner import Owner
+from ansible_collections.meshops.istio.plugins.module_utils.istio.workload_owner import Owner
 from ansible_collections.meshops.istio.plugins.module_utils.istio.sidecar import Sidecar
 
 SOURCE = "1-27-3"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import PodAudit, Verdict
-from ansible_collections.meshops.istio.plugins.module_utils.istio.owner import Owner
+from ansible_collections.meshops.istio.plugins.module_utils.istio.workload_owner import Owner
 from ansible_collections.meshops.istio.plugins.module_utils.istio.sidecar import Sidecar
 from ansible_collections.meshops.istio.plugins.module_utils.istio.waves import Workload, plan_restarts, workload_problem
 

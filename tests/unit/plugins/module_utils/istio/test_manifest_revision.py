@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from tests.simcluster.fixtures import controlplane
-from ansible_collections.meshops.istio.plugins.module_utils.istio.ownership import (
+from ansible_collections.meshops.istio.plugins.module_utils.istio.manifest_revision import (
     istiod_deployment,
     manifest_digest,
     manifest_version,
