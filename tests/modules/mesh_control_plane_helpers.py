@@ -10,12 +10,13 @@ import yaml
 from ansible.module_utils import basic
 
 from ansible_collections.meshops.istio.plugins.modules import mesh_control_plane
+from tests.simcluster import CHARTS_DIR
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HELM = os.path.join(REPO_ROOT, ".tools", "bin", "helm")
-ISTIOCTL = os.path.join(REPO_ROOT, "tests", "bin", "istioctl")
-CHART = os.path.join(REPO_ROOT, "tests", "charts", "istiod")
-BASE_CHART = os.path.join(REPO_ROOT, "tests", "charts", "base")
+# the simulated cluster's test charts (its istioctl stand-in is the fixture istioctl_standin)
+CHART = os.path.join(CHARTS_DIR, "istiod")
+BASE_CHART = os.path.join(CHARTS_DIR, "base")
 
 
 def run_module(monkeypatch, capsys, args: dict, check: bool = False, diff: bool = False) -> dict:

@@ -1,6 +1,6 @@
 """mesh_control_plane's CRD step (crds=upgrade|skip) on the simulated cluster: Istio's CRDs go to the target's release,
-only ever forward, with check mode, diff and idempotence, for the manifest, helm (real helm, tests/charts/base) and
-istioctl (stand-in tests/bin/istioctl) installers; a removal (rollback) never touches them."""
+only ever forward, with check mode, diff and idempotence, for the manifest, helm (real helm, tests/simcluster/charts/base) and
+istioctl (stand-in tests/simcluster/bin/istioctl) installers; a removal (rollback) never touches them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, ISTIOCTL, run_module, write_manifest, write_summary
+from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, run_module, write_manifest, write_summary
 from tests.simcluster.fixtures import controlplane, mesh
 
 OLD, OLD_VERSION = "1-28-1", "1.28.1"
@@ -135,7 +135,7 @@ def test_manifest_refuses_crds_of_other_groups(old_mesh, run, tmp_path):
 
 @pytest.fixture
 def helm_base(sim, helm, tmp_path):
-    """A cluster with Istio's base chart installed as release istio-base at 1.28.1 (a packaged tests/charts/base)."""
+    """A cluster with Istio's base chart installed as release istio-base at 1.28.1 (a packaged tests/simcluster/charts/base)."""
     if not os.access(HELM, os.X_OK):
         pytest.skip("helm is not installed: run 'make tools'")
     sim.load([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}])
@@ -188,18 +188,18 @@ def test_helm_refuses_without_a_base_release_or_over_newer_crds(helm_base, run, 
     assert helm_base.writes() == [] and int(base_release(helm)["revision"]) == 1
 
 
-def test_istioctl_applies_its_crds_and_refuses_over_newer_ones(sim, run, tmp_path, monkeypatch):
+def test_istioctl_applies_its_crds_and_refuses_over_newer_ones(sim, run, tmp_path, monkeypatch, istioctl_standin):
     sim.load([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}] + controlplane.crds("1.28.1", "istioctl"))
-    result = run(version=NEW_VERSION, installer="istioctl", istioctl_binary=ISTIOCTL)
+    result = run(version=NEW_VERSION, installer="istioctl", istioctl_binary=istioctl_standin)
     assert (result["changed"], result["crds"]["upgraded"]) == (True, NAMES), result
     labels = sim.store.get(CRDS, None, NAMES[0])["metadata"]["labels"]
     assert (labels["app.kubernetes.io/version"], labels["operator.istio.io/version"]) == (NEW_VERSION, NEW_VERSION)
 
     monkeypatch.setenv("MESHOPS_ISTIOCTL_VERSION", "1.28.1")
     sim.clear_requests()
-    older = run(version="1.28.1", installer="istioctl", istioctl_binary=ISTIOCTL)
+    older = run(version="1.28.1", installer="istioctl", istioctl_binary=istioctl_standin)
     assert older["failed"] is True
     assert "istioctl install applies all of the target's CRDs at once, and would replace" in older["msg"], older["msg"]
     assert sim.writes() == []
-    assert run(version=NEW_VERSION, installer="istioctl", istioctl_binary=ISTIOCTL, crds="skip")["msg"].startswith(
+    assert run(version=NEW_VERSION, installer="istioctl", istioctl_binary=istioctl_standin, crds="skip")["msg"].startswith(
         "invalid options, nothing was read or changed: installer=istioctl applies its CRDs with every install")

@@ -1,5 +1,5 @@
-"""mesh_control_plane with the helm installer (real helm, tests/charts/istiod), the istioctl installer (stand-in
-tests/bin/istioctl, whose argv is recorded) and a real ansible-playbook run."""
+"""mesh_control_plane with the helm installer (real helm, tests/simcluster/charts/istiod), the istioctl installer (stand-in
+tests/simcluster/bin/istioctl, whose argv is recorded) and a real ansible-playbook run."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, ISTIOCTL, REPO_ROOT, run_module, write_manifest
+from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, REPO_ROOT, run_module, write_manifest
 from tests.simcluster.fixtures import controlplane
 
 REVISION, VERSION = "1-29-2", "1.29.2"
@@ -83,8 +83,8 @@ def test_helm_install_idempotence_and_uninstall(cluster, run, helm):
     assert run(revision=REVISION, state="absent", installer="helm", helm_binary=HELM)["changed"] is False
 
 
-def test_istioctl_install_and_uninstall_record_their_argv(cluster, run, istioctl_log, sim_kubeconfig):
-    result = run(version=VERSION, installer="istioctl", istioctl_binary=ISTIOCTL)
+def test_istioctl_install_and_uninstall_record_their_argv(cluster, run, istioctl_log, sim_kubeconfig, istioctl_standin):
+    result = run(version=VERSION, installer="istioctl", istioctl_binary=istioctl_standin)
     assert (result["changed"], result["action"], result["ready"]) == (True, "install", True), result
     deployment = cluster.store.get("apps/deployments", "istio-system", "istiod-1-29-2")
     assert deployment["metadata"]["labels"]["operator.istio.io/component"] == "Pilot"
@@ -94,38 +94,38 @@ def test_istioctl_install_and_uninstall_record_their_argv(cluster, run, istioctl
         ["install", "--set", "revision=1-29-2", "-y", "--kubeconfig", sim_kubeconfig],
     ]
     assert result["crds"]["created"] == sorted(crd["metadata"]["name"] for crd in controlplane.crds())
-    again = run(version=VERSION, installer="istioctl", istioctl_binary=ISTIOCTL)
+    again = run(version=VERSION, installer="istioctl", istioctl_binary=istioctl_standin)
     assert again["changed"] is False
     assert [call[0] for call in istioctl_log()] == ["version", "manifest", "install", "version", "manifest"]
 
-    removed = run(revision=REVISION, state="absent", installer="istioctl", istioctl_binary=ISTIOCTL)
+    removed = run(revision=REVISION, state="absent", installer="istioctl", istioctl_binary=istioctl_standin)
     assert removed["changed"] is True, removed
     assert istioctl_log()[-1] == ["uninstall", "--revision", "1-29-2", "-y", "--kubeconfig", sim_kubeconfig]
     assert cluster.store.get("apps/deployments", "istio-system", "istiod-1-29-2") is None
     assert cluster.store.get("admissionregistration.k8s.io/mutatingwebhookconfigurations", None, "istio-sidecar-injector-1-29-2") is None
 
 
-def test_istioctl_of_another_version_fails_before_any_write(cluster, run, istioctl_log):
-    result = run(version="1.30.0", installer="istioctl", istioctl_binary=ISTIOCTL)
+def test_istioctl_of_another_version_fails_before_any_write(cluster, run, istioctl_log, istioctl_standin):
+    result = run(version="1.30.0", installer="istioctl", istioctl_binary=istioctl_standin)
     assert result["failed"] is True
     assert result["msg"] == ("%s is istioctl 1.29.2, which installs Istio 1.29.2, not 1.30.0: set istioctl_binary to istioctl 1.30.0"
-                             % ISTIOCTL)
+                             % istioctl_standin)
     assert [call[0] for call in istioctl_log()] == ["version"]
     assert cluster.writes() == []
 
 
-def test_istioctl_check_mode_runs_only_reads(cluster, run, istioctl_log):
-    result = run(version=VERSION, installer="istioctl", istioctl_binary=ISTIOCTL, check=True)
+def test_istioctl_check_mode_runs_only_reads(cluster, run, istioctl_log, istioctl_standin):
+    result = run(version=VERSION, installer="istioctl", istioctl_binary=istioctl_standin, check=True)
     assert (result["changed"], result["action"]) == (True, "install")
     assert [call[:2] for call in istioctl_log()] == [["version", "--remote=false"], ["manifest", "generate"]]
     assert cluster.writes(persisting_only=False) == []
 
 
-def test_a_token_never_reaches_the_command_line(cluster, run, istioctl_log, tmp_path):
+def test_a_token_never_reaches_the_command_line(cluster, run, istioctl_log, tmp_path, istioctl_standin):
     ca = tmp_path / "ca.pem"
     ca.write_bytes(cluster.ca_pem)
     connection = {"host": cluster.url, "api_key": cluster.token, "ca_cert": str(ca)}
-    result = run(version=VERSION, installer="istioctl", istioctl_binary=ISTIOCTL, connection=connection)
+    result = run(version=VERSION, installer="istioctl", istioctl_binary=istioctl_standin, connection=connection)
     assert result["changed"] is True, result
     calls = istioctl_log()
     assert all(cluster.token not in " ".join(call) for call in calls)

@@ -2,8 +2,12 @@
 
 ``sim``: the session's running ``SimCluster``, reset before each test. ``sim_kubeconfig``: a kubeconfig
 file for it. ``k8s_client``: a ``kubernetes.client.ApiClient`` from that file. ``kubectl`` / ``helm``:
-run the real binaries from ``<repo>/.tools/bin`` against it and return ``subprocess.CompletedProcess``
-(skipped when the binaries are missing: ``make tools`` installs them).
+run the real binaries against it and return ``subprocess.CompletedProcess``. ``istioctl_standin``: the path of
+the istioctl stand-in, with the kubectl it runs set in its environment.
+
+The real binaries are not part of the simulated cluster: the folder that holds them is the ini option
+``simcluster_tools`` (meshops.istio's pytest.ini names ``.tools/bin``, which ``make tools`` fills). A test that
+needs one fails when the option is not set, and is skipped when the binary is not in that folder.
 """
 from __future__ import annotations
 
@@ -12,10 +16,16 @@ import subprocess
 
 import pytest
 
+from . import ISTIOCTL_STANDIN
 from .cluster import SimCluster
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TOOLS_BIN = os.path.join(REPO_ROOT, ".tools", "bin")
+TOOLS_OPTION = "simcluster_tools"
+
+
+def pytest_addoption(parser):
+    """Declare the ini option that names the folder of kubectl and helm."""
+    parser.addini(TOOLS_OPTION, "folder of the kubectl and helm binaries that the fixtures kubectl, helm and "
+                  "istioctl_standin run against the simulated cluster (relative to the ini file)", type="paths")
 
 
 @pytest.fixture(scope="session")
@@ -79,24 +89,41 @@ class ToolRunner:
                                 stderr=subprocess.PIPE, text=True, env=self.env)
 
 
-def _tool(name: str) -> str:
-    path = os.path.join(TOOLS_BIN, name)
+def tool_path(config, name: str) -> str:
+    """The path of binary ``name`` in the folder of the ini option ``simcluster_tools``.
+
+    Fails the test when the option is not set; skips it when the binary is not there.
+    """
+    folders = config.getini(TOOLS_OPTION)
+    if not folders:
+        pytest.fail(f"the simulated cluster's fixtures need {name}: set the ini option {TOOLS_OPTION} to the folder "
+                    f"of kubectl and helm (in pytest.ini, or -o {TOOLS_OPTION}=FOLDER)", pytrace=False)
+    path = os.path.join(str(folders[0]), name)
     if not os.access(path, os.X_OK):
-        pytest.skip(f"{name} is not installed at {path}: run 'make tools' to install kubectl and helm")
+        pytest.skip(f"{name} is not installed at {path} (the ini option {TOOLS_OPTION}): "
+                    "in meshops.istio, run 'make tools' to install kubectl and helm")
     return path
 
 
 @pytest.fixture
-def kubectl(sim_kubeconfig, tmp_path) -> ToolRunner:  # pylint: disable=redefined-outer-name
+def kubectl(request, sim_kubeconfig, tmp_path) -> ToolRunner:  # pylint: disable=redefined-outer-name
     """Run the real kubectl against the simulated cluster: ``kubectl("get", "pods", "-A")``."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
-    return ToolRunner(_tool("kubectl"), sim_kubeconfig, str(home), ("--cache-dir", str(tmp_path / "kube-cache")))
+    return ToolRunner(tool_path(request.config, "kubectl"), sim_kubeconfig, str(home),
+                      ("--cache-dir", str(tmp_path / "kube-cache")))
 
 
 @pytest.fixture
-def helm(sim_kubeconfig, tmp_path) -> ToolRunner:  # pylint: disable=redefined-outer-name
+def helm(request, sim_kubeconfig, tmp_path) -> ToolRunner:  # pylint: disable=redefined-outer-name
     """Run the real helm against the simulated cluster: ``helm("install", "demo", chart_path)``."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
-    return ToolRunner(_tool("helm"), sim_kubeconfig, str(home))
+    return ToolRunner(tool_path(request.config, "helm"), sim_kubeconfig, str(home))
+
+
+@pytest.fixture
+def istioctl_standin(request, monkeypatch) -> str:
+    """The path of the istioctl stand-in (``bin/istioctl``), with ``MESHOPS_ISTIOCTL_KUBECTL`` set to the kubectl it runs."""
+    monkeypatch.setenv("MESHOPS_ISTIOCTL_KUBECTL", tool_path(request.config, "kubectl"))
+    return ISTIOCTL_STANDIN

@@ -7,7 +7,7 @@ import pytest
 from tests.simcluster.errors import ApiError
 from tests.simcluster.fixtures import controlplane
 from tests.simcluster.fixtures.mesh import namespace
-from tests.sim.istio.helpers import OLD, Mesh, ready, status_of, two_revisions
+from tests.simcluster.tests.istio.helpers import OLD, Mesh, ready, status_of, two_revisions
 
 
 def test_not_ready_istiod_refuses_the_pod():

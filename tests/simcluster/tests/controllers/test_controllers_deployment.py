@@ -7,7 +7,7 @@ import pytest
 from tests.simcluster.controllers.podtemplate import SAFE_ALPHABET
 from tests.simcluster.errors import ApiError
 
-from tests.sim.controllers.helpers import EventLog, condition, deployment, injected, is_ready, restart, wait_until
+from tests.simcluster.tests.controllers.helpers import EventLog, condition, deployment, injected, is_ready, restart, wait_until
 
 RS = "apps/replicasets"
 DEPLOY = "apps/deployments"

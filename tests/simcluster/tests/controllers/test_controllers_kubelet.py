@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from tests.sim.controllers.helpers import NAMESPACE, condition, container, deployment, injected, is_ready, wait_until
+from tests.simcluster.tests.controllers.helpers import NAMESPACE, condition, container, deployment, injected, is_ready, wait_until
 
 
 def pod(name: str, **spec) -> dict:

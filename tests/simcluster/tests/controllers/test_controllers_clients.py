@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.sim.controllers.helpers import daemonset, deployment, injected, statefulset
+from tests.simcluster.tests.controllers.helpers import daemonset, deployment, injected, statefulset
 
 NAMESPACE = "demo"
 

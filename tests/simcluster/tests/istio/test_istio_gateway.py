@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.simcluster.fixtures import gateway
-from tests.sim.istio.helpers import NEW, OLD, Mesh, container, env, status_of, two_revisions
+from tests.simcluster.tests.istio.helpers import NEW, OLD, Mesh, container, env, status_of, two_revisions
 
 
 def gateway_pod(mesh: Mesh, revision: str | None) -> dict:

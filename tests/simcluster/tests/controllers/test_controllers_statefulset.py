@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sim.controllers.helpers import EventLog, is_ready, restart, statefulset
+from tests.simcluster.tests.controllers.helpers import EventLog, is_ready, restart, statefulset
 
 STS = "apps/statefulsets"
 REVISIONS = "apps/controllerrevisions"

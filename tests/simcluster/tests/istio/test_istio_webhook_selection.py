@@ -7,7 +7,7 @@ import pytest
 from tests.simcluster.fixtures import controlplane
 from tests.simcluster.istio.webhooks import rule_matches
 
-from tests.sim.istio.helpers import NEW, OLD, Mesh, ready, status_of, two_revisions
+from tests.simcluster.tests.istio.helpers import NEW, OLD, Mesh, ready, status_of, two_revisions
 
 CASES = [
     # (id, namespace, pod labels, pod annotations, spec extras, expected revision or None)

@@ -10,7 +10,7 @@ from tests.simcluster.cluster import Settings
 from tests.simcluster.fixtures import controlplane
 from tests.simcluster.fixtures.mesh import namespace
 from tests.simcluster.istio.webhooks import matching_webhooks
-from tests.sim.istio.helpers import NEW, OLD, Mesh, container, env, ready, status_of
+from tests.simcluster.tests.istio.helpers import NEW, OLD, Mesh, container, env, ready, status_of
 
 SIDECAR_VOLUMES = ["workload-socket", "credential-socket", "workload-certs", "istio-envoy", "istio-data", "istio-podinfo",
                    "istio-token", "istiod-ca-cert"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sim.controllers.helpers import Sim
+from tests.simcluster.tests.controllers.helpers import Sim
 
 
 @pytest.fixture(name="inproc")

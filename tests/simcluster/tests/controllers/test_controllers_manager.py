@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from tests.sim.controllers.helpers import NAMESPACE, Sim, deployment, is_ready
+from tests.simcluster.tests.controllers.helpers import NAMESPACE, Sim, deployment, is_ready
 from tests.simcluster.cluster import Settings
 from tests.simcluster.controllers import ControllerManager
 from tests.simcluster.store import Store

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sim.controllers.helpers import NAMESPACE, EventLog, condition, daemonset, is_ready, restart, template
+from tests.simcluster.tests.controllers.helpers import NAMESPACE, EventLog, condition, daemonset, is_ready, restart, template
 
 DS = "apps/daemonsets"
 JOB = "batch/jobs"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sim.istio.helpers import Mesh, two_revisions
+from tests.simcluster.tests.istio.helpers import Mesh, two_revisions
 
 
 @pytest.fixture(name="mesh")

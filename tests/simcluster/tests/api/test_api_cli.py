@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import signal
 import subprocess
 import sys
 
 from kubernetes import client, config
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+import tests.simcluster as simcluster
+
+# the folder the package is imported from: one level above the package for each part of its dotted name
+IMPORT_ROOT = str(pathlib.Path(os.path.abspath(simcluster.__file__)).parents[simcluster.__name__.count(".") + 1])
 
 
 def test_command_line_serves_loaded_objects_until_sigterm(tmp_path):
@@ -17,9 +21,11 @@ def test_command_line_serves_loaded_objects_until_sigterm(tmp_path):
                         "  resourceVersion: '12345'\n  uid: 0f0f0f0f-0000-4000-8000-000000000001\ndata:\n  a: '1'\n",
                         encoding="utf-8")
     kubeconfig = tmp_path / "kubeconfig"
-    command = [sys.executable, "-m", "tests.simcluster", "--kubeconfig", str(kubeconfig), "--load", str(manifest),
+    command = [sys.executable, "-m", simcluster.__name__, "--kubeconfig", str(kubeconfig), "--load", str(manifest),
                "--rollout-delay", "0.1"]
-    with subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+    # from another working directory: the command needs only its package on the import path
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [IMPORT_ROOT, os.environ.get("PYTHONPATH")])))
+    with subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         try:
             line = process.stdout.readline()
             assert line.startswith("ready https://127.0.0.1:"), process.stderr.read()
