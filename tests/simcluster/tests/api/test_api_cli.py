@@ -9,7 +9,7 @@ import sys
 
 from kubernetes import client, config
 
-import tests.simcluster as simcluster
+from tests import simcluster
 
 # the folder the package is imported from: one level above the package for each part of its dotted name
 IMPORT_ROOT = str(pathlib.Path(os.path.abspath(simcluster.__file__)).parents[simcluster.__name__.count(".") + 1])

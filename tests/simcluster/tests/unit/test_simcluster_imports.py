@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-import tests.simcluster as simcluster
+from tests import simcluster
 
 COMPONENT = os.path.dirname(os.path.abspath(simcluster.__file__))
 PACKAGE = simcluster.__name__.split(".")
