@@ -134,7 +134,9 @@ version:
   type: str
   sample: 1.29.2
 namespaces:
-  description: The namespaces that use the tag (C(istio.io/rev=<tag>); for V(default) also C(istio-injection=enabled)).
+  description:
+    - The namespaces that use the tag, that is whose new pods its webhooks inject. C(istio.io/rev=<tag>) without
+      C(istio-injection), which takes precedence; for V(default) also C(istio-injection=enabled).
   returned: always
   type: list
   elements: str
