@@ -175,7 +175,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.scope import (
     scope_problems,
 )
 from ansible_collections.meshops.istio.plugins.module_utils.istio.target_revision import reaches_target, resolve_target
-from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks import evaluate_injection
+from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks import InjectionDecision, evaluate_injection
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
@@ -264,7 +264,7 @@ def run(module: MeshModule) -> dict:
     }
 
 
-def _describe(change: LabelChange, decision) -> dict:
+def _describe(change: LabelChange, decision: InjectionDecision) -> dict:
     return {"name": change.name, "before": change.before, "after": dict(change.after), "changed": change.changed,
             "injected": decision.injected, "new_pod_revision": decision.revision, "new_pod_tag": decision.tag,
             "reason": decision.reason}

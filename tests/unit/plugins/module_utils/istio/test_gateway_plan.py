@@ -134,7 +134,7 @@ def test_describe_gateway_checks_new_pods_reach_the_target(ns_labels, given, aft
     gateway = deployment()
     options = params(**given)
     target = Target(options["revision"], NEW, "stable" if options["revision"] == "stable" else None)
-    change, _ = P.plan_gateway(gateway, by_key(gateway), options, target.name, [])
+    change = P.plan_gateway(gateway, by_key(gateway), options, target.name, [])[0]
     problems = P.describe_gateway(change, options, MUTATING, {NS: ns_labels}, target, [])
     assert change.result["after"] == after and change.result["label_after"] == target.name
     assert change.result["before"] == (OLD if not ns_labels.get("istio-injection") == "disabled" else None)
@@ -147,7 +147,7 @@ def test_describe_gateway_checks_new_pods_reach_the_target(ns_labels, given, aft
 def test_describe_canary_start_checks_the_canary():
     gateway = deployment()
     options = params(strategy="canary")
-    change, _ = P.plan_gateway(gateway, by_key(gateway), options, NEW, [])
+    change = P.plan_gateway(gateway, by_key(gateway), options, NEW, [])[0]
     assert P.describe_gateway(change, options, MUTATING, {NS: {}}, TO_NEW, []) == []
     assert change.result["before"] == change.result["after"] == OLD
     assert change.result["canary"] == {"name": GW + "-canary", "before": None, "after": NEW, "replicas": 1}
@@ -172,6 +172,7 @@ def test_plan_gateways_abort_and_diff():
 
 def test_plan_gateways_collects_every_problem():
     gateways = [deployment("a"), deployment("b")]
-    changes, problems, _ = P.plan_gateways(gateways, by_key(*gateways), params(names=["a", "b"]), TO_NEW, MUTATING,
-                                           {NS: {"istio.io/rev": OLD}})
+    changes, problems, warnings = P.plan_gateways(gateways, by_key(*gateways), params(names=["a", "b"]), TO_NEW,
+                                                  MUTATING, {NS: {"istio.io/rev": OLD}})
+    assert warnings == []
     assert len(changes) == 2 and [p.split(":")[0] for p in problems] == ["istio-ingress/a", "istio-ingress/b"]

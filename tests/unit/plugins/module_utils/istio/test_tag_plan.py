@@ -76,21 +76,21 @@ def test_plan_present_moves_a_tag_and_is_unchanged_the_second_time():
         ("Service", "istiod-revision-tag-prod", "created")]
     moved = [body for _action, _kind, _existing, body in plan.steps]
     plane, mutating, validating = cluster(tag_to=NEW)
-    again, _ = tags.plan_present("prod", NEW, "istio-system", plane, mutating, validating, [moved[1]])
-    assert not again.changed and [step[0] for step in again.steps] == [tags.UNCHANGED, tags.UNCHANGED]
+    again, problem = tags.plan_present("prod", NEW, "istio-system", plane, mutating, validating, [moved[1]])
+    assert problem is None and not again.changed and [step[0] for step in again.steps] == [tags.UNCHANGED, tags.UNCHANGED]
 
 
 def test_plan_present_on_a_revision_before_1_28_has_no_service_and_removes_one():
     plane, mutating, validating = cluster()
     service = tags.render_tag_service("prod", NEW)
-    plan, _ = tags.plan_present("prod", OLD, "istio-system", plane, mutating, validating, [service])
+    plan = tags.plan_present("prod", OLD, "istio-system", plane, mutating, validating, [service])[0]
     assert [(o["kind"], o["action"]) for o in plan.objects()] == [
         ("MutatingWebhookConfiguration", "unchanged"), ("Service", "deleted")]
 
 
 def test_plan_present_default_tag_takes_the_validator():
     plane, mutating, validating = cluster(tag_to=None)
-    plan, _ = tags.plan_present("default", NEW, "istio-system", plane, mutating, validating, [])
+    plan = tags.plan_present("default", NEW, "istio-system", plane, mutating, validating, [])[0]
     kinds = [(o["kind"], o["name"], o["action"]) for o in plan.objects()]
     assert kinds[:2] == [("MutatingWebhookConfiguration", "istio-revision-tag-default", "created"),
                          ("ValidatingWebhookConfiguration", "istiod-default-validator", "created")]
