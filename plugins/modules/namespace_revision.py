@@ -174,9 +174,10 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.scope import (
     namespace_name,
     scope_problems,
 )
-from ansible_collections.meshops.istio.plugins.module_utils.istio.target_revision import resolve_target
-from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks import evaluate_injection
+from ansible_collections.meshops.istio.plugins.module_utils.istio.target_revision import reaches_target, resolve_target
+from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks import InjectionDecision, evaluate_injection
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scope_args import with_scope
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import read_control_plane
@@ -215,29 +216,31 @@ def run(module: MeshModule) -> dict:
     restore = params["restore"]
     options, problems = scope_of(params)
     if problems:
-        module.fail_json(msg="; ".join(problems))
+        raise MeshError("; ".join(problems))
     snapshot = read_control_plane(module.api)
     target = None
     if restore is None:
         target, problems = resolve_target(snapshot.control_plane, params["revision"])
         if problems:
-            module.fail_json(msg="; ".join(problems))
+            raise MeshError("; ".join(problems))
     scope = read_scope(module.api, options)
     if scope.not_found:
-        module.fail_json(msg="namespaces not found: %s; nothing was changed. Create them, or leave them out (exclude)"
-                         % ", ".join(scope.not_found),
-                         namespaces_not_found=scope.not_found)
+        raise MeshError("namespaces not found: %s; nothing was changed. Create them, or leave them out (exclude)"
+                        % ", ".join(scope.not_found)).with_result(namespaces_not_found=scope.not_found)
 
     changes = [LabelChange(namespace_name(ns), namespace_labels(ns),
                            restore_labels(restore[namespace_name(ns)]) if restore is not None else revision_labels(target.name))
                for ns in scope.namespaces]
-    results = [_describe(change, snapshot.mutating_webhooks) for change in changes]
+    decisions = [evaluate_injection(snapshot.mutating_webhooks, change.name, change.labels_after) for change in changes]
+    results = [_describe(change, decision) for change, decision in zip(changes, decisions)]
     if target is not None:
-        wrong = [r for r in results if r["new_pod_revision"] != target.revision and r["name"] not in L.IGNORED_NAMESPACES]
+        # istiod injects no pod in the Kubernetes system namespaces whatever their labels: nothing to reach there
+        wrong = [r for r, decision in zip(results, decisions)
+                 if r["name"] not in L.IGNORED_NAMESPACES and not reaches_target(decision, target)]
         if wrong:
-            module.fail_json(msg="no injector webhook would give new pods revision %s in %s; nothing was changed. Check the "
-                             "revision's MutatingWebhookConfiguration" % (
-                                 target.revision, "; ".join("%s (%s)" % (r["name"], r["reason"]) for r in wrong)))
+            raise MeshError("no injector webhook would give new pods revision %s in %s; nothing was changed. Check the "
+                            "revision's MutatingWebhookConfiguration" % (
+                                target.revision, "; ".join("%s (%s)" % (r["name"], r["reason"]) for r in wrong)))
 
     for change in changes:
         if change.changed:
@@ -261,8 +264,7 @@ def run(module: MeshModule) -> dict:
     }
 
 
-def _describe(change: LabelChange, mutating: list) -> dict:
-    decision = evaluate_injection(mutating, change.name, change.labels_after)
+def _describe(change: LabelChange, decision: InjectionDecision) -> dict:
     return {"name": change.name, "before": change.before, "after": dict(change.after), "changed": change.changed,
             "injected": decision.injected, "new_pod_revision": decision.revision, "new_pod_tag": decision.tag,
             "reason": decision.reason}

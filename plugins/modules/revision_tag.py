@@ -134,7 +134,9 @@ version:
   type: str
   sample: 1.29.2
 namespaces:
-  description: The namespaces that use the tag (C(istio.io/rev=<tag>); for V(default) also C(istio-injection=enabled)).
+  description:
+    - The namespaces that use the tag, that is whose new pods its webhooks inject. C(istio.io/rev=<tag>) without
+      C(istio-injection), which takes precedence; for V(default) also C(istio-injection=enabled).
   returned: always
   type: list
   elements: str
@@ -166,6 +168,7 @@ objects:
 from ansible_collections.meshops.istio.plugins.module_utils.istio import labels as L
 from ansible_collections.meshops.istio.plugins.module_utils.istio import revision as rev
 from ansible_collections.meshops.istio.plugins.module_utils.istio import tags
+from ansible_collections.meshops.istio.plugins.module_utils.istio.inuse import namespaces_using_tag
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
@@ -181,61 +184,40 @@ ARGUMENT_SPEC = {
     "force": {"type": "bool", "default": False},
 }
 REQUIRED_IF = [("state", "present", ("revision",))]
-
-
-class Plan:
-    """The writes to make: (action, resource, existing, body) in order."""
-
-    def __init__(self) -> None:
-        self.steps = []
-
-    def put(self, resource: R.Resource, existing: dict | None, desired: dict, action: str = "updated") -> None:
-        """Create ``desired``, or replace ``existing`` with it when it differs; record an unchanged object too."""
-        if existing is None:
-            self.steps.append(("created", resource, None, desired))
-        elif tags.differs(existing, desired):
-            self.steps.append((action, resource, existing, desired))
-        else:
-            self.steps.append(("unchanged", resource, existing, existing))
-
-    def delete(self, resource: R.Resource, existing: dict) -> None:
-        """Delete ``existing``."""
-        self.steps.append(("deleted", resource, existing, None))
-
-    @property
-    def changed(self) -> bool:
-        """Whether any step writes."""
-        return any(step[0] != "unchanged" for step in self.steps)
+RESOURCES = {tags.MUTATING: R.MUTATING_WEBHOOKS, tags.VALIDATING: R.VALIDATING_WEBHOOKS, tags.SERVICE: R.SERVICES}
 
 
 def run(module: MeshModule) -> dict:
-    """Read the control plane and the tag's objects, decide, then write what changes."""
+    """Read the control plane and the tag's objects, plan (istio/tags.py), then write what changes."""
     params = module.params
     tag, namespace = params["tag"], params["namespace"]
-    problems = tags.tag_problems(tag)
-    if params["revision"] is not None:
-        problems += rev.revision_problems(params["revision"])
-    if params["state"] == "absent" and params["revision"] is not None:
-        problems.append("revision is an option of state=present; remove it to delete the tag")
+    problems = tags.option_problems(tag, params["revision"], params["state"])
     if problems:
         raise MeshError("invalid options for tag %s: %s" % (tag, "; ".join(problems)), problems=problems)
 
     snapshot = read_control_plane(module.api)
     services = module.api.list(R.SERVICES.path(namespace), label_selector="%s=%s" % (L.TAG, tag))
-    namespaces = _namespaces_using(module.api.list(R.NAMESPACES.path()), tag)
+    namespaces = namespaces_using_tag(module.api.list(R.NAMESPACES.path()), tag)
     current = snapshot.control_plane.tags.get(tag)
     previous = current.revision if current else None
     if params["state"] == "absent":
-        plan = _plan_absent(module, snapshot, services, namespaces)
+        plan = tags.plan_absent(tag, snapshot.mutating_webhooks, snapshot.validating_webhooks, services)
+        if plan.steps and not params["force"]:
+            pods = module.api.list(R.PODS.path(), label_selector="%s=%s" % (L.REV, tag))
+            problem = tags.removal_problem(tag, namespaces, pods)
+            if problem:
+                raise MeshError(problem, namespaces=namespaces, pods=len(pods))
         after = None
     else:
-        plan = _plan_present(module, snapshot, services, previous)
+        plan, problem = tags.plan_present(tag, params["revision"], namespace, snapshot.control_plane,
+                                          snapshot.mutating_webhooks, snapshot.validating_webhooks, services,
+                                          params["overwrite"], params["require_ready"])
+        if problem:
+            raise MeshError(problem)
         after = rev.canonical(params["revision"])
     _execute(module, plan)
     found = snapshot.control_plane.revisions.get(after) if after else None
-    objects = [{"kind": resource.kind, "name": (body or existing)["metadata"]["name"],
-                "namespace": (body or existing)["metadata"].get("namespace"), "action": action}
-               for action, resource, existing, body in plan.steps]
+    objects = plan.objects()
     return {
         "changed": plan.changed,
         "msg": _message(module, tag, previous, after, objects),
@@ -250,100 +232,20 @@ def run(module: MeshModule) -> dict:
     }
 
 
-def _plan_present(module: MeshModule, snapshot, services: list, previous: str | None) -> Plan:
-    params = module.params
-    tag, namespace = params["tag"], params["namespace"]
-    revision = rev.canonical(params["revision"])
-    plane = snapshot.control_plane
-    mutating = snapshot.mutating_webhooks
-    if tag != L.DEFAULT_TAG and (tag in plane.revisions or tags.revision_webhook(mutating, tag)):
-        raise MeshError("cannot create revision tag %s: a control plane revision has the same name; a tag may not hide "
-                        "a revision. Choose another tag name" % tag)
-    found = plane.revisions.get(revision)
-    if found is None:
-        known = ", ".join(sorted(plane.revisions)) or "none"
-        raise MeshError("cannot point tag %s at revision %s: no istiod Deployment of that revision is installed "
-                        "(installed revisions: %s). Install it first (meshops.istio.mesh_control_plane)" % (tag, revision, known))
-    if found.namespace != namespace:
-        raise MeshError("revision %s is installed in namespace %s, not %s: set namespace: %s"
-                        % (revision, found.namespace, namespace, found.namespace))
-    if params["require_ready"] and not found.ready:
-        raise MeshError("cannot point tag %s at revision %s: its istiod %s/%s is not ready (%d of %d replicas); pods "
-                        "using the tag could not be created. Wait for the rollout, or set require_ready: false"
-                        % (tag, revision, found.namespace, found.deployment, found.ready_replicas, found.replicas))
-    own = tags.revision_webhook(mutating, revision)
-    if len(own) != 1:
-        raise MeshError("cannot point tag %s at revision %s: expected one MutatingWebhookConfiguration labelled "
-                        "istio.io/rev=%s without istio.io/tag, found %d (%s); reinstall the revision's control plane"
-                        % (tag, revision, revision, len(own), ", ".join(c["metadata"]["name"] for c in own) or "none"))
-    if previous is not None and previous != revision and not params["overwrite"]:
-        raise MeshError("revision tag %s already exists and points at revision %s; set overwrite: true to move it to %s"
-                        % (tag, previous, revision))
-
-    by_name = {c["metadata"]["name"]: c for c in mutating}
-    plan = Plan()
-    webhook_name = rev.tag_webhook_name(tag, namespace)
-    plan.put(R.MUTATING_WEBHOOKS, by_name.get(webhook_name),
-             tags.render_tag_webhook(tag, revision, own[0], namespace, by_name.get(webhook_name)))
-    if tag == L.DEFAULT_TAG:
-        validator = next((c for c in snapshot.validating_webhooks if c["metadata"]["name"] == L.DEFAULT_VALIDATOR), None)
-        plan.put(R.VALIDATING_WEBHOOKS, validator, tags.render_default_validator(revision, own[0], validator))
-    service = next((s for s in services if s["metadata"]["name"] == rev.tag_service_name(tag)), None)
-    if tags.wants_tag_service(found.version):
-        plan.put(R.SERVICES, service, tags.render_tag_service(tag, revision, namespace, service))
-    elif service is not None:
-        plan.delete(R.SERVICES, service)
-    if tag == L.DEFAULT_TAG:
-        for config in tags.default_injector_webhooks(mutating):
-            plan.put(R.MUTATING_WEBHOOKS, config, tags.deactivated(config), action="deactivated")
-    return plan
-
-
-def _plan_absent(module: MeshModule, snapshot, services: list, namespaces: list) -> Plan:
-    tag = module.params["tag"]
-    plan = Plan()
-    labelled = [(R.MUTATING_WEBHOOKS, c) for c in snapshot.mutating_webhooks]
-    labelled += [(R.VALIDATING_WEBHOOKS, c) for c in snapshot.validating_webhooks]
-    labelled += [(R.SERVICES, s) for s in services]
-    for resource, obj in labelled:
-        if ((obj.get("metadata") or {}).get("labels") or {}).get(L.TAG) == tag:
-            plan.delete(resource, obj)
-    if not plan.steps or module.params["force"]:
-        return plan
-    pods = module.api.list(R.PODS.path(), label_selector="%s=%s" % (L.REV, tag))
-    if namespaces or pods:
-        users = ["namespace %s" % name for name in namespaces]
-        users += ["pod %s/%s" % (p["metadata"].get("namespace"), p["metadata"]["name"]) for p in pods[:10]]
-        if len(pods) > 10:
-            users.append("%d more pods" % (len(pods) - 10))
-        raise MeshError("cannot remove revision tag %s: still in use by %s. Move them to a revision first "
-                        "(meshops.istio.namespace_revision), or set force: true" % (tag, ", ".join(users)),
-                        namespaces=namespaces, pods=len(pods))
-    return plan
-
-
-def _execute(module: MeshModule, plan: Plan) -> None:
+def _execute(module: MeshModule, plan: tags.TagPlan) -> None:
     api, dry_run = module.api, module.dry_run
-    for action, resource, existing, body in plan.steps:
-        if action == "unchanged":
+    for action, kind, existing, body in plan.steps:
+        if action == tags.UNCHANGED:
             continue
+        resource = RESOURCES[kind]
         meta = (body or existing)["metadata"]
         namespace = meta.get("namespace") if resource.namespaced else None
-        if action == "created":
+        if action == tags.CREATED:
             api.create(resource.path(namespace), body, dry_run=dry_run)
-        elif action == "deleted":
+        elif action == tags.DELETED:
             api.delete(resource.path(namespace, meta["name"]), dry_run=dry_run, missing_ok=True)
         else:
             api.replace(resource.path(namespace, meta["name"]), body, dry_run=dry_run)
-
-
-def _namespaces_using(namespaces: list, tag: str) -> list:
-    using = []
-    for namespace in namespaces:
-        ns_labels = (namespace.get("metadata") or {}).get("labels") or {}
-        if ns_labels.get(L.REV) == tag or (tag == L.DEFAULT_TAG and ns_labels.get(L.ISTIO_INJECTION) == L.INJECTION_ENABLED):
-            using.append(namespace["metadata"]["name"])
-    return sorted(using)
 
 
 def _shown(revision: str | None, objects: list) -> dict:

@@ -200,6 +200,20 @@ def test_wait_timeout_reports_what_it_saw(old_mesh, run, manifest):
     assert result["msg"].startswith("istiod revision 1-29-2 was not ready within 1 seconds: Deployment istio-system/istiod-1-29-2:")
 
 
+def test_wait_fails_at_once_when_istiod_is_past_its_progress_deadline(old_mesh, run, tmp_path):
+    """The wait reads istiod's rollout as kubectl rollout status does (k8s/rollout.py): a Deployment whose progress
+    deadline passed will not finish by itself, so the module fails with kubectl's message instead of waiting out
+    wait_timeout."""
+    old_mesh.settings.rollout_delay = 60  # istiod's pod stays unready past its 1 second progress deadline
+    objects = controlplane.render(NEW, NEW_VERSION)
+    istiod = next(o for o in objects if o["kind"] == "Deployment")
+    istiod["spec"]["progressDeadlineSeconds"] = 1
+    result = run(version=NEW_VERSION, manifests=[write_manifest(tmp_path / "istiod.yaml", objects)], wait_timeout=60)
+    assert result["failed"] is True, result
+    assert result["msg"].startswith('istiod revision 1-29-2 failed to roll out: Deployment istio-system/istiod-1-29-2: '
+                                    'deployment "istiod-1-29-2" exceeded its progress deadline'), result["msg"]
+
+
 def test_reapply_leaves_istiods_webhook_fields_to_istiod(old_mesh, run, manifest, tmp_path):
     """istiod patches its webhooks' caBundle and turns its validator's failurePolicy to Fail once it serves (the
     simulated cluster does it too: simcluster/istio/istiod_writes.py). Applying a changed manifest must not write

@@ -216,6 +216,22 @@ def test_remove_a_tag(two_revisions, sim_auth, run_module):
     assert again["changed"] is False and again["msg"] == "tag spare does not exist; nothing to remove"
 
 
+def test_a_namespace_labelled_istio_injection_does_not_use_the_tag(two_revisions, sim_auth, run_module):
+    """istio-injection wins over istio.io/rev (every rev.namespace. webhook requires istio-injection DoesNotExist): a
+    namespace labelled with both does not use the tag its istio.io/rev names, so it neither blocks the tag's removal
+    nor is listed as a user of it."""
+    sim = two_revisions
+    sim.store.create(mesh.namespace("both", {"istio.io/rev": "spare", "istio-injection": "enabled"}))
+    sim.store.create(mesh.namespace("off", {"istio.io/rev": "spare", "istio-injection": "disabled"}))
+    created = run_module(revision_tag.main, dict(sim_auth, tag="spare", revision=NEW)).result
+    assert created["changed"] is True and created["namespaces"] == []
+    assert new_pod_revision(sim, "both") == OLD and new_pod_revision(sim, "off") is None
+
+    removed = run_module(revision_tag.main, dict(sim_auth, tag="spare", state="absent")).result
+    assert removed["changed"] is True and removed["namespaces"] == [], removed
+    assert mwc(sim, "istio-revision-tag-spare") is None
+
+
 def test_as_ansible_runs_it_with_check_and_diff(two_revisions, sim_kubeconfig, tmp_path, ansible_playbook):
     out = tmp_path / "result.json"
     playbook = tmp_path / "play.yml"

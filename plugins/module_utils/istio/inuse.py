@@ -40,20 +40,35 @@ def names_for(revision: str, plane: ControlPlane) -> set[str]:
     return names
 
 
+def selected_name(namespace_labels: dict | None) -> tuple[str | None, str | None]:
+    """The ``istio.io/rev`` value (a revision, a tag, or ``default``) whose injector webhooks serve a namespace's new
+    pods, and the label that selects it; ``(None, None)`` when its labels select none.
+
+    As the webhooks' namespaceSelectors have it (istio-discovery ``mutatingwebhook.yaml``, the tag webhooks alike):
+    ``istio-injection=enabled`` is served by the default revision's ``namespace.`` webhook only, and every
+    ``rev.namespace.`` webhook requires ``istio-injection`` to be absent, so ``istio-injection`` wins over
+    ``istio.io/rev``; ``istio-injection`` set to anything else selects nothing.
+    """
+    summary = injection_for_namespace(namespace_labels)
+    if summary["mode"] in ("enabled", "both"):
+        return L.DEFAULT_REVISION, "%s=%s" % (L.ISTIO_INJECTION, L.INJECTION_ENABLED)
+    if summary["mode"] == "revision":
+        return summary["rev_label"], "%s=%s" % (L.REV, summary["rev_label"])
+    return None, None
+
+
 def namespace_user(namespace: dict, revision: str, plane: ControlPlane) -> dict | None:
     """How a namespace's labels select ``revision`` (``{"name", "label", "through"}``), or None when they do not."""
     meta = namespace.get("metadata") or {}
-    summary = injection_for_namespace(meta.get("labels") or {})
+    value, label = selected_name(meta.get("labels"))
     revision = rev.canonical(revision)
-    if summary["mode"] in ("enabled", "both"):
+    if value is None:
+        return None
+    if label.startswith(L.ISTIO_INJECTION):
         if plane.default_revision != revision:
             return None
-        return {"name": meta.get("name", ""), "label": "%s=%s" % (L.ISTIO_INJECTION, L.INJECTION_ENABLED),
-                "through": "default revision"}
-    if summary["mode"] != "revision":
-        return None
-    value = summary["rev_label"]
-    if value == revision:
+        through = "default revision"
+    elif value == revision:
         through = "revision"
     elif value in plane.tags and plane.tags[value].revision == revision:
         through = "tag %s" % value
@@ -61,7 +76,14 @@ def namespace_user(namespace: dict, revision: str, plane: ControlPlane) -> dict 
         through = "default revision"
     else:
         return None
-    return {"name": meta.get("name", ""), "label": "%s=%s" % (L.REV, value), "through": through}
+    return {"name": meta.get("name", ""), "label": label, "through": through}
+
+
+def namespaces_using_tag(namespaces: list[dict], tag: str) -> list[str]:
+    """The names of the namespaces whose new pods the tag's webhooks serve (sorted): ``istio.io/rev=<tag>`` without
+    ``istio-injection``; for the ``default`` tag also ``istio-injection=enabled`` (see :func:`selected_name`)."""
+    return sorted((ns.get("metadata") or {}).get("name", "") for ns in namespaces or []
+                  if selected_name((ns.get("metadata") or {}).get("labels"))[0] == tag)
 
 
 def pod_user(pod: dict, revision: str) -> dict | None:

@@ -19,6 +19,9 @@ user-managed tag it generates, so that an uninstall of a revision does not prune
 existing object already has are kept, theirs included, and only those the rendering sets are changed: istioctl
 applies the tag server-side with its own field manager, which leaves the labels another installer set (the
 chart's ``operator.istio.io/component`` and ``install.operator.istio.io/owning-resource``) in place.
+
+:func:`plan_present` and :func:`plan_absent` decide what revision_tag writes (a :class:`TagPlan`), after the checks
+``istioctl tag set`` and ``tag remove`` make; the module only reads, writes the plan and reports.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import re
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio import labels as L
 from ansible_collections.meshops.istio.plugins.module_utils.istio import revision as rev
+from ansible_collections.meshops.istio.plugins.module_utils.istio.controlplane import ControlPlane
 from ansible_collections.meshops.istio.plugins.module_utils.istio.version import IstioVersion
 from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks import INJECTOR_WEBHOOK_SUFFIX
 
@@ -42,6 +46,13 @@ VALIDATED_GROUPS = ("security.istio.io", "networking.istio.io", "telemetry.istio
 NEVER_MATCH_SELECTOR = {"matchLabels": {L.DEACTIVATED: L.NEVER_MATCH}}
 SELECTOR_KEYS = ("namespaceSelector", "objectSelector")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# The kinds of a tag's objects, as the steps of a TagPlan name them.
+MUTATING = "MutatingWebhookConfiguration"
+VALIDATING = "ValidatingWebhookConfiguration"
+SERVICE = "Service"
+CREATED, UPDATED, DEACTIVATED, DELETED, UNCHANGED = "created", "updated", "deactivated", "deleted", "unchanged"
+# How many pods still using a tag a refusal names.
+USERS_SHOWN = 10
 
 
 def tag_problems(tag: str) -> list[str]:
@@ -257,3 +268,124 @@ def _expr(key: str, operator: str, values: list | None = None) -> dict:
     if values is not None:
         expr["values"] = values
     return expr
+
+
+def option_problems(tag: str, revision: str | None, state: str) -> list[str]:
+    """Why revision_tag's options cannot be used (tag name, revision name, revision given to state=absent)."""
+    problems = tag_problems(tag)
+    if revision is not None:
+        problems += rev.revision_problems(revision)
+    if state == "absent" and revision is not None:
+        problems.append("revision is an option of state=present; remove it to delete the tag")
+    return problems
+
+
+class TagPlan:
+    """The writes to make, in order: ``steps`` of ``(action, kind, existing, body)``; an unchanged object is a step
+    too, so that the result lists every object of the tag."""
+
+    def __init__(self) -> None:
+        self.steps = []
+
+    def put(self, kind: str, existing: dict | None, desired: dict, action: str = UPDATED) -> None:
+        """Create ``desired``, or replace ``existing`` with it when it :func:`differs`; record an unchanged object."""
+        if existing is None:
+            self.steps.append((CREATED, kind, None, desired))
+        elif differs(existing, desired):
+            self.steps.append((action, kind, existing, desired))
+        else:
+            self.steps.append((UNCHANGED, kind, existing, existing))
+
+    def delete(self, kind: str, existing: dict) -> None:
+        """Delete ``existing``."""
+        self.steps.append((DELETED, kind, existing, None))
+
+    @property
+    def changed(self) -> bool:
+        """Whether any step writes."""
+        return any(step[0] != UNCHANGED for step in self.steps)
+
+    def objects(self) -> list[dict]:
+        """The objects of the plan and what is done to each (``kind``, ``name``, ``namespace``, ``action``)."""
+        return [{"kind": kind, "name": (body or existing)["metadata"]["name"],
+                 "namespace": (body or existing)["metadata"].get("namespace"), "action": action}
+                for action, kind, existing, body in self.steps]
+
+
+def plan_present(tag: str, revision: str, namespace: str, plane: ControlPlane, mutating: list[dict],
+                 validating: list[dict], services: list[dict], overwrite: bool = True,
+                 require_ready: bool = True) -> tuple[TagPlan | None, str | None]:
+    """The writes that point ``tag`` at ``revision`` as ``istioctl tag set`` does, or why they are refused.
+
+    ``services`` are the Services labelled ``istio.io/tag=<tag>`` in ``namespace``. Returns ``(plan, None)``, or
+    ``(None, problem)`` with the first of istioctl's refusals that applies: a tag named like a revision, a revision
+    without istiod (or in another namespace, or not ready with ``require_ready``), a revision without exactly one
+    injector webhook of its own, a tag pointing elsewhere without ``overwrite``.
+    """
+    revision = rev.canonical(revision)
+    if tag != L.DEFAULT_TAG and (tag in plane.revisions or revision_webhook(mutating, tag)):
+        return None, ("cannot create revision tag %s: a control plane revision has the same name; a tag may not hide "
+                      "a revision. Choose another tag name" % tag)
+    found = plane.revisions.get(revision)
+    if found is None:
+        known = ", ".join(sorted(plane.revisions)) or "none"
+        return None, ("cannot point tag %s at revision %s: no istiod Deployment of that revision is installed "
+                      "(installed revisions: %s). Install it first (meshops.istio.mesh_control_plane)" % (tag, revision, known))
+    if found.namespace != namespace:
+        return None, ("revision %s is installed in namespace %s, not %s: set namespace: %s"
+                      % (revision, found.namespace, namespace, found.namespace))
+    if require_ready and not found.ready:
+        return None, ("cannot point tag %s at revision %s: its istiod %s/%s is not ready (%d of %d replicas); pods "
+                      "using the tag could not be created. Wait for the rollout, or set require_ready: false"
+                      % (tag, revision, found.namespace, found.deployment, found.ready_replicas, found.replicas))
+    own = revision_webhook(mutating, revision)
+    if len(own) != 1:
+        return None, ("cannot point tag %s at revision %s: expected one MutatingWebhookConfiguration labelled "
+                      "istio.io/rev=%s without istio.io/tag, found %d (%s); reinstall the revision's control plane"
+                      % (tag, revision, revision, len(own), ", ".join(c["metadata"]["name"] for c in own) or "none"))
+    current = plane.tags.get(tag)
+    if current is not None and current.revision != revision and not overwrite:
+        return None, ("revision tag %s already exists and points at revision %s; set overwrite: true to move it to %s"
+                      % (tag, current.revision, revision))
+
+    by_name = {c["metadata"]["name"]: c for c in mutating}
+    plan = TagPlan()
+    webhook_name = rev.tag_webhook_name(tag, namespace)
+    plan.put(MUTATING, by_name.get(webhook_name), render_tag_webhook(tag, revision, own[0], namespace, by_name.get(webhook_name)))
+    if tag == L.DEFAULT_TAG:
+        validator = next((c for c in validating if c["metadata"]["name"] == L.DEFAULT_VALIDATOR), None)
+        plan.put(VALIDATING, validator, render_default_validator(revision, own[0], validator))
+    service = next((s for s in services if s["metadata"]["name"] == rev.tag_service_name(tag)), None)
+    if wants_tag_service(found.version):
+        plan.put(SERVICE, service, render_tag_service(tag, revision, namespace, service))
+    elif service is not None:
+        plan.delete(SERVICE, service)
+    if tag == L.DEFAULT_TAG:
+        for config in default_injector_webhooks(mutating):
+            plan.put(MUTATING, config, deactivated(config), action=DEACTIVATED)
+    return plan, None
+
+
+def plan_absent(tag: str, mutating: list[dict], validating: list[dict], services: list[dict]) -> TagPlan:
+    """The deletions that remove ``tag`` as ``istioctl tag remove`` does: every webhook configuration and Service
+    labelled ``istio.io/tag=<tag>``."""
+    plan = TagPlan()
+    labelled = [(MUTATING, c) for c in mutating or []] + [(VALIDATING, c) for c in validating or []]
+    labelled += [(SERVICE, s) for s in services or []]
+    for kind, obj in labelled:
+        if ((obj.get("metadata") or {}).get("labels") or {}).get(L.TAG) == tag:
+            plan.delete(kind, obj)
+    return plan
+
+
+def removal_problem(tag: str, namespaces: list[str], pods: list[dict]) -> str | None:
+    """Why ``tag`` may not be removed: the namespaces that use it (inuse.namespaces_using_tag) and the pods labelled
+    ``istio.io/rev=<tag>``; None when nothing uses it."""
+    if not namespaces and not pods:
+        return None
+    users = ["namespace %s" % name for name in namespaces]
+    users += ["pod %s/%s" % (p["metadata"].get("namespace"), p["metadata"]["name"]) for p in pods[:USERS_SHOWN]]
+    if len(pods) > USERS_SHOWN:
+        users.append("%d more pods" % (len(pods) - USERS_SHOWN))
+    return ("cannot remove revision tag %s: still in use by %s. Move them to a revision first "
+            "(meshops.istio.namespace_revision), or set force: true" % (tag, ", ".join(users)))

@@ -22,6 +22,13 @@ class MeshError(Exception):
         super().__init__(msg)
         self.msg = msg
         self.details = details
+        self.result: dict = {}
+
+    def with_result(self, **result) -> MeshError:
+        """Add keys the failed module result carries at its top level (``changed=True`` when writes were made
+        before the failure, the items acted on); returns the error, to be raised."""
+        self.result.update(result)
+        return self
 
 
 class KubeConfigError(MeshError):

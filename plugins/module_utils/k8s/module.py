@@ -58,13 +58,14 @@ class MeshModule(AnsibleModule):
     def run(self, work: Callable[[MeshModule], dict]) -> None:
         """Call ``work(self)``, which returns the result dict (with ``changed`` and ``msg``), and exit with it.
 
-        A MeshError (connection, configuration, API) becomes ``fail_json`` with its readable message and the
-        structured details under ``error``.
+        A MeshError (connection, configuration, API, or a check of the module's own) becomes ``fail_json`` with its
+        readable message, the structured details under ``error`` and the keys of its ``result`` (MeshError.with_result)
+        at the top level. This is the one place a module fails: its work raises, never calls ``fail_json``.
         """
         try:
             result = work(self)
         except MeshError as error:
-            self.fail_json(msg=error.msg, error=error.details)
+            self.fail_json(msg=error.msg, error=error.details, **error.result)
         self.exit(**result)
 
     def exit(self, changed: bool = False, msg: str = "", diff: dict | None = None, **results) -> None:

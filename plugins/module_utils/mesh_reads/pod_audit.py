@@ -23,6 +23,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.scope import (
     scope_problems,
     select_namespaces,
 )
+from ansible_collections.meshops.istio.plugins.module_utils.istio.target_revision import resolve_target
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scoped_list import list_in_namespaces
@@ -60,17 +61,15 @@ def input_problems(params: dict) -> list[str]:
     return problems
 
 
-def resolve_target(control_plane: ControlPlane, name: str | None) -> str | None:
-    """The revision ``name`` (a revision or a tag) stands for; raises MeshError naming what is installed."""
+def audit_target(control_plane: ControlPlane, name: str | None) -> str | None:
+    """The revision ``name`` (a revision or a tag) stands for, to audit against (istio/target_revision.py: it need
+    not be ready); None without ``name``. Raises MeshError naming what is installed."""
     if name is None:
         return None
-    resolved = control_plane.resolve(name)
-    if resolved is None:
-        raise MeshError("revision %r is neither an installed revision (%s) nor a revision tag (%s): install it first, or "
-                        "give one of these" % (name, ", ".join(sorted(control_plane.revisions)) or "none",
-                                               ", ".join(sorted(control_plane.tags)) or "none"),
-                        revision=name)
-    return resolved
+    target, problems = resolve_target(control_plane, name, require_ready=False)
+    if problems:
+        raise MeshError("; ".join(problems), revision=name)
+    return target.revision
 
 
 def run_audit(api, params: dict) -> AuditRun:
@@ -97,7 +96,7 @@ def run_audit(api, params: dict) -> AuditRun:
     deployments = api.list(R.DEPLOYMENTS.path(), label_selector="%s=%s" % (L.APP, L.APP_ISTIOD))
     mutating = api.list(R.MUTATING_WEBHOOKS.path())
     control_plane = discover(deployments, mutating, [])
-    target = resolve_target(control_plane, params.get("revision"))
+    target = audit_target(control_plane, params.get("revision"))
 
     names = [ns["metadata"]["name"] for ns in audited]
     every = len(names) == len(namespaces) and options.server_selector is None

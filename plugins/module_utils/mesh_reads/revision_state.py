@@ -4,7 +4,8 @@
 """Read what uses an istiod revision, and wait until a revision is ready.
 
 The in-use read costs three paginated LISTs (namespaces, pods, Deployments; all namespaces) whatever the size
-of the cluster; the wait polls two GETs (the istiod Deployment and the injector webhook configuration).
+of the cluster; the wait polls one GET of the istiod Deployment (k8s/rollout.py, kubectl's rollout status), then
+reads the injector webhook configuration once.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ import time
 from ansible_collections.meshops.istio.plugins.module_utils.istio import revision as rev
 from ansible_collections.meshops.istio.plugins.module_utils.istio.controlplane import ControlPlane
 from ansible_collections.meshops.istio.plugins.module_utils.istio.inuse import in_use_report
+from ansible_collections.meshops.istio.plugins.module_utils.istio.waves import Workload
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.rollout import FAILED, wait_for_rollouts
+
+# Seconds between two reads of istiod's Deployment while waiting for its rollout.
+POLL_INTERVAL = 0.5
 
 
 def read_usage(api, revision: str, plane: ControlPlane) -> dict:
@@ -26,43 +32,28 @@ def read_usage(api, revision: str, plane: ControlPlane) -> dict:
     return in_use_report(revision, plane, namespaces, pods, deployments)
 
 
-def deployment_progress(deployment: dict | None) -> tuple[bool, str]:
-    """Whether a Deployment is available (rollout observed, every replica updated and available), and what was seen."""
-    if deployment is None:
-        return False, "the Deployment does not exist"
-    meta = deployment.get("metadata") or {}
-    spec = deployment.get("spec") or {}
-    status = deployment.get("status") or {}
-    replicas = 1 if spec.get("replicas") is None else int(spec["replicas"])
-    observed = status.get("observedGeneration") or 0
-    generation = meta.get("generation") or 0
-    updated = status.get("updatedReplicas") or 0
-    current = status.get("replicas") or 0
-    available = status.get("availableReplicas") or 0
-    seen = ("generation %d observed %d, replicas %d wanted, %d current, %d updated, %d available"
-            % (generation, observed, replicas, current, updated, available))
-    return observed >= generation and updated == replicas == current == available, seen
-
-
 def wait_ready(api, revision: str, namespace: str, timeout: float, sleep=time.sleep, clock=time.monotonic) -> dict:
-    """Wait until istiod of ``revision`` is available and its injector webhook configuration exists.
+    """Wait until istiod of ``revision`` has rolled out, as ``kubectl rollout status`` says (k8s/rollout.py), and check
+    that its injector webhook configuration exists.
 
-    Returns ``{"ready": True, "seen": ...}``; MeshError with what was last seen when ``timeout`` seconds pass.
+    Returns ``{"ready": True, "seen": ...}``. Raises MeshError with kubectl's message when the Deployment is past its
+    progress deadline (at once: it will not finish by itself), when ``timeout`` seconds pass, or when the webhook
+    configuration is missing once istiod is ready.
     """
-    deadline = clock() + timeout
     name = rev.istiod_name(revision)
     webhook = rev.injector_webhook_name(revision, namespace)
-    delay = 0.2
-    while True:
-        ready, seen = deployment_progress(api.get_or_none(R.DEPLOYMENTS.path(namespace, name)))
-        has_webhook = api.get_or_none(R.MUTATING_WEBHOOKS.path(name=webhook)) is not None
-        seen = "Deployment %s/%s: %s; MutatingWebhookConfiguration %s %s" % (
-            namespace, name, seen, webhook, "exists" if has_webhook else "does not exist")
-        if ready and has_webhook:
-            return {"ready": True, "seen": seen}
-        if clock() >= deadline:
-            raise MeshError("istiod revision %s was not ready within %s seconds: %s. Check the istiod pods "
-                            "(kubectl -n %s get pods -l app=istiod,istio.io/rev=%s) or raise wait_timeout"
-                            % (revision, timeout, seen, namespace, rev.canonical(revision)), seen=seen)
-        sleep(min(delay, max(0.0, deadline - clock())))
-        delay = min(delay * 2, 2.0)
+    istiod = Workload(namespace, "Deployment", name)
+    waited = wait_for_rollouts(api, [istiod], timeout, POLL_INTERVAL, sleep=sleep, clock=clock)
+    seen = "Deployment %s/%s: %s" % (namespace, name, waited.messages[istiod])
+    check = "Check the istiod pods (kubectl -n %s get pods -l app=istiod,istio.io/rev=%s)" % (namespace, rev.canonical(revision))
+    if waited.status[istiod] == FAILED:
+        raise MeshError("istiod revision %s failed to roll out: %s. %s and its Deployment's conditions" % (revision, seen, check),
+                        seen=seen)
+    if not waited.ok:
+        raise MeshError("istiod revision %s was not ready within %s seconds: %s. %s or raise wait_timeout"
+                        % (revision, timeout, seen, check), seen=seen)
+    if api.get_or_none(R.MUTATING_WEBHOOKS.path(name=webhook)) is None:
+        raise MeshError("istiod revision %s is not ready: %s, but its MutatingWebhookConfiguration %s does not exist, so "
+                        "no pod would be injected by it. Install the revision again" % (revision, seen, webhook),
+                        seen=seen)
+    return {"ready": True, "seen": "%s; MutatingWebhookConfiguration %s exists" % (seen, webhook)}

@@ -17,7 +17,10 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.inuse import (
     in_use_report,
     is_in_use,
     names_for,
+    namespaces_using_tag,
+    selected_name,
 )
+from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks import evaluate_injection
 
 
 def plane(default_tag_to="1-28-1", validator_to="1-28-1", tags=(("prod", "1-28-1"),)):
@@ -151,3 +154,49 @@ def test_with_the_default_moved_the_earlier_default_is_used_only_by_what_still_n
     assert (moved.default_revision, moved.tags["default"].configuration) == ("1-29-2", "istio-revision-tag-default")
     assert default_moved_problem(moved, "1-29-2") is None
     assert now.default_revision == "1-28-1" and now.tags["default"].revision == "1-28-1"  # the plane read is unchanged
+
+
+@pytest.mark.parametrize("labels, expected", [
+    ({"istio.io/rev": "prod"}, ("prod", "istio.io/rev=prod")),
+    ({"istio.io/rev": "default"}, ("default", "istio.io/rev=default")),
+    ({"istio-injection": "enabled"}, ("default", "istio-injection=enabled")),
+    # every rev.namespace. webhook requires istio-injection DoesNotExist: istio-injection wins over istio.io/rev
+    ({"istio-injection": "enabled", "istio.io/rev": "prod"}, ("default", "istio-injection=enabled")),
+    ({"istio-injection": "disabled", "istio.io/rev": "prod"}, (None, None)),
+    ({"istio-injection": "disabled"}, (None, None)),
+    ({}, (None, None)),
+    (None, (None, None)),
+])
+def test_selected_name(labels, expected):
+    assert selected_name(labels) == expected
+
+
+@pytest.mark.parametrize("labels, tag, using", [
+    ({"istio.io/rev": "prod"}, "prod", True),
+    ({"istio.io/rev": "prod"}, "default", False),
+    ({"istio.io/rev": "1-28-1"}, "prod", False),
+    # the tag's webhook never serves a namespace labelled istio-injection (the default revision does, or none)
+    ({"istio-injection": "enabled", "istio.io/rev": "prod"}, "prod", False),
+    ({"istio-injection": "disabled", "istio.io/rev": "prod"}, "prod", False),
+    ({"istio-injection": "enabled", "istio.io/rev": "prod"}, "default", True),
+    ({"istio-injection": "enabled"}, "default", True),
+    ({"istio.io/rev": "default"}, "default", True),
+    ({"istio-injection": "disabled", "istio.io/rev": "default"}, "default", False),
+    ({}, "default", False),
+])
+def test_namespaces_using_a_tag(labels, tag, using):
+    assert namespaces_using_tag([ns("shop", labels)], tag) == (["shop"] if using else [])
+
+
+def test_namespaces_using_a_tag_agrees_with_the_tag_webhook():
+    """Who uses a tag is who the tag's webhook injects: checked against the rendered webhook for every label case."""
+    config = tag_mwc("prod", "1-28-1")
+    for labels in ({"istio.io/rev": "prod"}, {"istio-injection": "enabled", "istio.io/rev": "prod"},
+                   {"istio-injection": "disabled", "istio.io/rev": "prod"}, {"istio.io/rev": "other"}, {}):
+        served = evaluate_injection([config], "shop", labels).injected
+        assert (namespaces_using_tag([ns("shop", labels)], "prod") == ["shop"]) is served, labels
+
+
+def test_namespaces_using_a_tag_are_sorted():
+    namespaces = [ns("b", {"istio.io/rev": "prod"}), ns("a", {"istio.io/rev": "prod"}), ns("c", {"istio.io/rev": "x"})]
+    assert namespaces_using_tag(namespaces, "prod") == ["a", "b"]
