@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Readable errors for Kubernetes API failures: what failed, where, and what to do next.
 
-Every failure of the API layer is a :class:`MeshError`; modules turn it into ``fail_json`` (see module.py).
+Every failure is a :class:`MeshError`, raised where it is found and turned into ``fail_json`` once, by
+``MeshModule.run`` (module.py).
 Messages use the API's own Status message and details; secrets (tokens, keys) never appear in them.
 """
 
@@ -16,11 +17,16 @@ RETRYABLE_STATUSES = frozenset((429, 500, 502, 503, 504))
 
 
 class MeshError(Exception):
-    """A failure with a readable message ``msg`` and structured ``details`` for the module result."""
+    """A failure with a readable message ``msg`` and structured ``details`` (the result's ``error``).
 
-    def __init__(self, msg: str, **details) -> None:
+    ``result`` holds what the module returns beside ``msg`` when it fails with data (the pods a gate refused, the
+    rollouts that failed): it goes to the top level of the result, as on success.
+    """
+
+    def __init__(self, msg: str, result: dict | None = None, **details) -> None:
         super().__init__(msg)
         self.msg = msg
+        self.result = dict(result or {})
         self.details = details
 
 
