@@ -16,6 +16,9 @@ HELM = os.path.join(REPO_ROOT, ".tools", "bin", "helm")
 ISTIOCTL = os.path.join(REPO_ROOT, "tests", "bin", "istioctl")
 CHART = os.path.join(REPO_ROOT, "tests", "charts", "istiod")
 BASE_CHART = os.path.join(REPO_ROOT, "tests", "charts", "base")
+# the sample mesh runs OLD (the old_mesh fixture, tests/modules/conftest.py); the tests install NEW beside it
+OLD, OLD_VERSION = "1-28-1", "1.28.1"
+NEW, NEW_VERSION = "1-29-2", "1.29.2"
 
 
 def run_module(monkeypatch, capsys, args: dict, check: bool = False, diff: bool = False) -> dict:
