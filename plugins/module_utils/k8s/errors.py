@@ -170,12 +170,6 @@ def api_error(status: int, reason: str, body, request: RequestInfo, headers=None
     return KubeApiError(msg, status, reason, request, parsed, _retry_after(headers))
 
 
-def from_api_exception(exc, method: str, path: str, host: str = "") -> KubeApiError:
-    """Convert a ``kubernetes.client.ApiException`` (from the typed client) into a :class:`KubeApiError`."""
-    return api_error(int(getattr(exc, "status", 0) or 0), getattr(exc, "reason", "") or "", getattr(exc, "body", None),
-                     describe_request(method, path, host), getattr(exc, "headers", None))
-
-
 def connection_error(exc: Exception, host: str) -> KubeConnectionError:
     """Convert a urllib3/socket failure into a :class:`KubeConnectionError` naming the host and the reason."""
     cause = getattr(exc, "reason", None) if type(exc).__name__ == "MaxRetryError" else exc
