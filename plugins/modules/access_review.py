@@ -101,7 +101,7 @@ missing:
 from ansible_collections.meshops.istio.plugins.module_utils.istio import permissions as perms
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.access import missing_permissions
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, run_module
 
 ARGUMENT_SPEC = {
     "stages": {"type": "list", "elements": "str", "choices": list(perms.STAGES)},
@@ -130,8 +130,7 @@ def run(module: MeshModule) -> dict:
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.run(run)
+    run_module(run, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

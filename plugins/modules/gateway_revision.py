@@ -302,7 +302,8 @@ def write(module: MeshModule, changes: list) -> None:
                 "the pods (kubectl -n <namespace> get pods) and istiod of the new revision, then run again, or move the "
                 "gateways back to their earlier revision" % (
                     ", ".join("%s/%s" % (w.namespace, w.name) for w in stuck),
-                    "; ".join(waited.messages[w] for w in stuck))).with_result(changed=True, gateways=[c.result for c in changes])
+                    "; ".join(waited.messages[w] for w in stuck)),
+                result={"changed": True, "gateways": [c.result for c in changes]})
     for change in changes:
         if change.canary_op == "delete":
             api.delete(R.DEPLOYMENTS.path(change.namespace, G.canary_name(change.name)), dry_run=dry_run,

@@ -536,8 +536,8 @@ def absent(module: MeshModule, revision: str, installer) -> dict:
     if is_in_use(usage):
         users = describe_users(usage)
         if not params["force"]:
-            module.fail_json(msg="revision %s is in use, nothing was removed: %s. Move these to another revision first, "
-                                 "or set force=true" % (revision, users), revision=revision, in_use=usage)
+            raise MeshError("revision %s is in use, nothing was removed: %s. Move these to another revision first, "
+                            "or set force=true" % (revision, users), result={"revision": revision, "in_use": usage})
         module.warn("removing revision %s although it is in use (force=true): %s" % (revision, users))
     version = params["version"] or (current.version.release if current is not None and current.version else None)
     deleted = installer.remove(module.check_mode)

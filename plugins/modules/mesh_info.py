@@ -319,7 +319,8 @@ findings:
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio import precheck
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, run_module
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import (
     describe_namespace,
     describe_webhooks,
@@ -338,10 +339,10 @@ def gather(module: MeshModule) -> dict:
     """Read the mesh and describe it."""
     if module.params["target_version"] is not None:
         if not module.params["checks"]:
-            module.fail_json(msg="target_version is used only by the checks: set checks: true, or leave target_version out")
+            raise MeshError("target_version is used only by the checks: set checks: true, or leave target_version out")
         if precheck.parse_version(module.params["target_version"]) is None:
-            module.fail_json(msg="target_version %r is not an Istio version: give it as MAJOR.MINOR.PATCH, for example "
-                             "1.29.2" % module.params["target_version"])
+            raise MeshError("target_version %r is not an Istio version: give it as MAJOR.MINOR.PATCH, for example "
+                            "1.29.2" % module.params["target_version"])
     selector = ",".join(module.params["namespace_selector"] or []) or None
     # the checks look at every namespace; the selector then narrows only what is described
     snapshot = read_mesh(module.api, namespace_selector=None if module.params["checks"] else selector)
@@ -390,8 +391,7 @@ def run_checks(module: MeshModule, snapshot) -> dict:
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.run(gather)
+    run_module(gather, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -226,7 +226,7 @@ def run(module: MeshModule) -> dict:
     scope = read_scope(module.api, options)
     if scope.not_found:
         raise MeshError("namespaces not found: %s; nothing was changed. Create them, or leave them out (exclude)"
-                        % ", ".join(scope.not_found)).with_result(namespaces_not_found=scope.not_found)
+                        % ", ".join(scope.not_found), result={"namespaces_not_found": scope.not_found})
 
     changes = [LabelChange(namespace_name(ns), namespace_labels(ns),
                            restore_labels(restore[namespace_name(ns)]) if restore is not None else revision_labels(target.name))

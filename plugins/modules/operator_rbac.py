@@ -108,7 +108,7 @@ rule_sets:
 from ansible_collections.meshops.istio.plugins.module_utils.istio import permissions as perms
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import access
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of, run_module
 
 ARGUMENT_SPEC = {
     "subject": {"type": "dict", "required": True, "options": {
@@ -133,7 +133,7 @@ def run(module: MeshModule) -> dict:
         raise MeshError("installers is empty: name the installer(s) the upgrade uses (manifest, helm, istioctl), "
                         "or set read_only=true")
     sets = perms.rule_sets(installers, params["read_only"])
-    objects = access.objects_for(subject, installers, params["read_only"], params["namespace"])
+    objects = perms.rbac_objects(subject, sets, params["namespace"])
     results = {"objects": objects, "rule_sets": list(sets)}
     if params["state"] == "absent":
         removed, before = access.delete_objects(module.api, objects, module.dry_run)
@@ -154,8 +154,7 @@ def run(module: MeshModule) -> dict:
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.run(run)
+    run_module(run, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -294,7 +294,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.move_attention
 from ansible_collections.meshops.istio.plugins.module_utils.istio.revision import revision_problems
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, run_module
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scoped_list import list_in_namespaces
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scope_args import with_scope
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.pod_audit import run_audit
@@ -359,9 +359,9 @@ def audit(module: MeshModule) -> dict:
     blocking = run.audit.blocking(fail_on, gate)
     if blocking:
         counted = "%d pod%s" % (len(blocking), " is" if len(blocking) == 1 else "s are")
-        result["msg"] = ("Gate refused, nothing was changed: %s %s: %s. Do what each pod needs, then run the audit again.\n%s"
-                         % (counted, refusal(run.audit.target, fail_on, gate), describe_pods(blocking, GATE_LIMIT), result["msg"]))
-        module.fail_json(**result)
+        raise MeshError("Gate refused, nothing was changed: %s %s: %s. Do what each pod needs, then run the audit again.\n%s"
+                        % (counted, refusal(run.audit.target, fail_on, gate), describe_pods(blocking, GATE_LIMIT), result["msg"]),
+                        result=result)
     return result
 
 
@@ -377,8 +377,7 @@ def refusal(target: str | None, fail_on: list, gate: bool) -> str:
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.run(audit)
+    run_module(audit, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

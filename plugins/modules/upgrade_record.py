@@ -213,11 +213,12 @@ record:
       sample: {step: remove_source}
 """
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio import record as rec
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import KubeApiError, MeshError
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of, run_module
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.resources import CONFIGMAPS
 
 ARGUMENT_SPEC = {
@@ -287,15 +288,11 @@ def _write(module: MeshModule, where: str, stored: dict | None, current: dict | 
     body["metadata"].setdefault("labels", {})[rec.MANAGED_BY_LABEL] = rec.MANAGED_BY
     body["metadata"].pop("managedFields", None)
     body["data"] = dict(body.get("data") or {}, **rec.to_data(merged))
-    try:
+    with _conflict_refused(where, resource_version=version):
         if stored:
             written = module.api.replace(CONFIGMAPS.path(params["namespace"], params["name"]), body, dry_run=module.dry_run)
         else:
             written = module.api.create(CONFIGMAPS.path(params["namespace"]), body, dry_run=module.dry_run)
-    except KubeApiError as error:
-        if error.status == 409:
-            raise MeshError(CONFLICT % where, resource_version=version) from error
-        raise
     new_version = None if module.dry_run and not stored else (written or {}).get("metadata", {}).get("resourceVersion")
     verb = ("would be " if module.dry_run else "") + ("updated" if stored else "created")
     return _result(True, "%s %s: %s" % (where, verb, _summary(merged)), merged, new_version,
@@ -306,15 +303,22 @@ def _delete(module: MeshModule, where: str, stored: dict | None, current: dict |
     if not stored:
         return _result(False, "%s: no record to delete" % where, None, None)
     params = module.params
-    try:
+    with _conflict_refused(where):
         module.api.delete(CONFIGMAPS.path(params["namespace"], params["name"]), dry_run=module.dry_run)
-    except KubeApiError as error:
-        if error.status == 409:
-            raise MeshError(CONFLICT % where) from error
-        raise
     verb = "would be deleted" if module.dry_run else "deleted"
     return _result(True, "%s %s (was: %s)" % (where, verb, _summary(current)), None, None,
                    diff=diff_of(_shown(current), {}))
+
+
+@contextmanager
+def _conflict_refused(where: str, **details):
+    """A write of the record answered 409 (changed by someone else since this run read it) fails as CONFLICT."""
+    try:
+        yield
+    except KubeApiError as error:
+        if error.status == 409:
+            raise MeshError(CONFLICT % where, **details) from error
+        raise
 
 
 def _result(changed: bool, msg: str, record: dict | None, version: str | None, diff: dict | None = None) -> dict:
@@ -337,8 +341,7 @@ def _summary(record: dict | None) -> str:
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.run(run)
+    run_module(run, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -204,7 +204,8 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.audit import N
 from ansible_collections.meshops.istio.plugins.module_utils.istio.workload_owner import RESTARTABLE_KINDS
 from ansible_collections.meshops.istio.plugins.module_utils.istio.target_revision import resolve_target
 from ansible_collections.meshops.istio.plugins.module_utils.istio.waves import plan_restarts
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of, run_module
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.rollout import (
     COMPLETE,
     RESOURCES,
@@ -266,17 +267,18 @@ def read_workloads(api, pods) -> dict:
     return objects
 
 
-def record_failure(result: dict, waves: list, number: int, waited) -> None:
-    """Put the failed rollouts of wave ``number``, the workloads not reached and the message into ``result``."""
+def rollout_failure(result: dict, waves: list, number: int, waited) -> MeshError:
+    """The failure of wave ``number``: ``result`` with its failed rollouts and the workloads not reached."""
     failed = [dict(w.as_dict(), wave=number, rollout=waited.status[w], message=waited.messages[w])
               for w in waves[number - 1] if waited.status[w] not in (COMPLETE, UNFINISHED)]
     result["failed_rollouts"] = failed
     result["not_reached"] = [dict(w.as_dict(), wave=later) for later, rest in enumerate(waves, start=1) if later > number
                              for w in rest]
     described = "; ".join("%s/%s/%s %s (%s)" % (f["namespace"], f["kind"], f["name"], f["rollout"], f["message"]) for f in failed)
-    result["msg"] = ("wave %d of %d: %s; stopped, %d workload%s not reached. Fix the failing rollout (kubectl rollout status) "
+    return MeshError("wave %d of %d: %s; stopped, %d workload%s not reached. Fix the failing rollout (kubectl rollout status) "
                      "and run again: only what is still stale is restarted"
-                     % (number, len(waves), described, len(result["not_reached"]), "" if len(result["not_reached"]) == 1 else "s"))
+                     % (number, len(waves), described, len(result["not_reached"]), "" if len(result["not_reached"]) == 1 else "s"),
+                     result=result)
 
 
 def restart(module: MeshModule) -> dict:
@@ -284,12 +286,12 @@ def restart(module: MeshModule) -> dict:
     params = module.params
     problems = option_problems(params)
     if problems:
-        module.fail_json(msg="; ".join(problems))
+        raise MeshError("; ".join(problems))
     run = run_audit(module.api, params)
     if params["revision"] is not None:
         _target, problems = resolve_target(run.control_plane, params["revision"])
         if problems:
-            module.fail_json(msg="; ".join(problems) + "; nothing was restarted")
+            raise MeshError("; ".join(problems) + "; nothing was restarted")
     pods = run.audit.pods
     if params["workloads"] is not None:
         only = frozenset(params["workloads"])
@@ -324,8 +326,7 @@ def restart(module: MeshModule) -> dict:
         result["wave_seconds"].append(round(time.monotonic() - started, 1))
         result["restarted"] += [dict(w.as_dict(), wave=number, rollout=waited.status[w]) for w in wave]
         if not waited.ok:
-            record_failure(result, plan.waves, number, waited)
-            module.fail_json(**result)
+            raise rollout_failure(result, plan.waves, number, waited)
     result["msg"] = "%s %d workload%s in %d wave%s%s; %d not restartable; %d skipped" % (
         "would restart" if module.check_mode else "restarted", len(plan.workloads), "" if len(plan.workloads) == 1 else "s",
         len(plan.waves), "" if len(plan.waves) == 1 else "s",
@@ -336,8 +337,7 @@ def restart(module: MeshModule) -> dict:
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.run(restart)
+    run_module(restart, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

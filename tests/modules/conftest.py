@@ -11,7 +11,9 @@ import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
+from mesh_control_plane_helpers import OLD, OLD_VERSION
 from tests.ansible_runner import BIN, ansible_env
+from tests.simcluster.fixtures import mesh
 
 
 class ModuleRun:
@@ -59,6 +61,16 @@ def sim_auth(sim, tmp_path) -> dict:
     ca = tmp_path / "sim-ca.pem"
     ca.write_bytes(sim.ca_pem)
     return {"host": sim.url, "api_key": sim.token, "ca_cert": str(ca)}
+
+
+@pytest.fixture
+def old_mesh(sim):
+    """The sample mesh on revision OLD 1-28-1 (default tag, prod-stable tag, gateway, workloads), settled; its CRDs carry
+    the base chart's label app.kubernetes.io/version=1.28.1."""
+    sim.load(mesh.sample(OLD, OLD_VERSION))
+    sim.settle()
+    sim.clear_requests()
+    return sim
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ HELM = os.path.join(REPO_ROOT, ".tools", "bin", "helm")
 # the simulated cluster's test charts (its istioctl stand-in is the fixture istioctl_standin)
 CHART = os.path.join(CHARTS_DIR, "istiod")
 BASE_CHART = os.path.join(CHARTS_DIR, "base")
+# the sample mesh runs OLD (the old_mesh fixture, tests/modules/conftest.py); the tests install NEW beside it
+OLD, OLD_VERSION = "1-28-1", "1.28.1"
+NEW, NEW_VERSION = "1-29-2", "1.29.2"
 
 
 def run_module(monkeypatch, capsys, args: dict, check: bool = False, diff: bool = False) -> dict:

@@ -9,11 +9,9 @@ import os
 
 import pytest
 
-from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, run_module, write_manifest, write_summary
-from tests.simcluster.fixtures import controlplane, mesh
+from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, NEW, NEW_VERSION, OLD_VERSION, run_module, write_manifest, write_summary
+from tests.simcluster.fixtures import controlplane
 
-OLD, OLD_VERSION = "1-28-1", "1.28.1"
-NEW, NEW_VERSION = "1-29-2", "1.29.2"
 CRDS = "apiextensions.k8s.io/customresourcedefinitions"
 NAMES = sorted(crd["metadata"]["name"] for crd in controlplane.crds())
 
@@ -27,15 +25,6 @@ def run(monkeypatch, capsys, sim_kubeconfig, tmp_path):
     def call(check=False, diff=False, **args):
         return run_module(monkeypatch, capsys, dict({"wait_timeout": 20}, kubeconfig=sim_kubeconfig, **args), check=check, diff=diff)
     return call
-
-
-@pytest.fixture
-def old_mesh(sim):
-    """The sample mesh on 1.28.1; its CRDs carry the base chart's label app.kubernetes.io/version=1.28.1."""
-    sim.load(mesh.sample(OLD, OLD_VERSION))
-    sim.settle()
-    sim.clear_requests()
-    return sim
 
 
 def crd_versions(sim) -> dict:

@@ -6,21 +6,10 @@ import json
 
 import pytest
 
-from mesh_control_plane_helpers import run_module, write_manifest, write_summary
+from mesh_control_plane_helpers import NEW, NEW_VERSION, OLD, OLD_VERSION, run_module, write_manifest, write_summary
 from tests.simcluster.fixtures import controlplane, mesh
 
-OLD, OLD_VERSION = "1-28-1", "1.28.1"
-NEW, NEW_VERSION = "1-29-2", "1.29.2"
 RECORD = "meshops-istio-manifest-" + NEW
-
-
-@pytest.fixture
-def old_mesh(sim):
-    """The sample mesh on revision 1-28-1 (default tag, prod-stable tag, gateway, workloads), settled."""
-    sim.load(mesh.sample(OLD, OLD_VERSION))
-    sim.settle()
-    sim.clear_requests()
-    return sim
 
 
 @pytest.fixture

@@ -28,6 +28,18 @@ def real_mesh(real_cluster):
 
 
 @pytest.fixture
+def source_adopted(real_mesh, run_module, tmp_path):
+    """The source control plane of ``real_mesh`` (installed with Istio's charts) adopted by the manifest installer, so
+    that finalize may remove it."""
+    source_manifest = tmp_path / "source.yaml"
+    source_manifest.write_text(real_mesh.render_istiod(SOURCE.version), encoding="utf-8")
+    rc, output = run_module("mesh_control_plane", revision=SOURCE.revision, version=SOURCE.version, installer="manifest",
+                            manifests=[str(source_manifest)])
+    assert rc == 0, output
+    return real_mesh
+
+
+@pytest.fixture
 def target_manifest(real_cluster, tmp_path) -> str:
     """The target release's istiod chart rendered for its revision: the manifest installer's input."""
     path = tmp_path / "target.yaml"

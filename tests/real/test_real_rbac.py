@@ -10,7 +10,7 @@ import urllib.error
 import pytest
 import yaml
 
-from tests.real.conftest import SOURCE, TARGET, state
+from tests.real.conftest import TARGET, state
 from tests.realcluster.cluster import api_request
 from tests.simcluster import rbac
 
@@ -26,12 +26,8 @@ def _kubeconfig_with_token(admin_kubeconfig: str, token: str, path) -> str:
     return str(path)
 
 
-def test_upgrade_rollback_finalize_as_a_service_account_with_only_the_shipped_rules(real_mesh, run_playbook, run_module, tmp_path):
-    source_manifest = tmp_path / "source.yaml"
-    source_manifest.write_text(real_mesh.render_istiod(SOURCE.version), encoding="utf-8")
-    rc, output = run_module("mesh_control_plane", revision=SOURCE.revision, version=SOURCE.version, installer="manifest",
-                            manifests=[str(source_manifest)])
-    assert rc == 0, output
+@pytest.mark.usefixtures("source_adopted")
+def test_upgrade_rollback_finalize_as_a_service_account_with_only_the_shipped_rules(real_mesh, run_playbook, tmp_path):
     granted = run_playbook("rbac", istio_rbac_subject_name=SA_NAME)
     assert granted.rc == 0, granted.output
     token = api_request(real_mesh.kubeconfig, "POST", f"/api/v1/namespaces/{SA_NAMESPACE}/serviceaccounts/{SA_NAME}/token",

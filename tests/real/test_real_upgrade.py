@@ -7,6 +7,7 @@ import threading
 import time
 
 import kubernetes
+import pytest
 import yaml
 from kubernetes import config
 
@@ -93,14 +94,8 @@ def test_check_upgrade_rerun_and_rollback(real_mesh, run_playbook):
     assert restored["istiods"] == ["istiod-" + SOURCE.revision] and restored["stage"] == "rolled_back"
 
 
-def test_finalize_gate_finalize_then_no_rollback(real_mesh, run_playbook, run_module, tmp_path):
-    source_manifest = tmp_path / "source.yaml"
-    source_manifest.write_text(real_mesh.render_istiod(SOURCE.version), encoding="utf-8")
-    # adopt the source control plane (installed with Helm) with the manifest installer, so that finalize may remove it
-    rc, output = run_module("mesh_control_plane", revision=SOURCE.revision, version=SOURCE.version, installer="manifest",
-                            manifests=[str(source_manifest)])
-    assert rc == 0, output
-
+@pytest.mark.usefixtures("source_adopted")
+def test_finalize_gate_finalize_then_no_rollback(real_mesh, run_playbook):
     refused = run_playbook("upgrade", "--tags", "control_plane,data_plane,gateways,finalize", istio_restart_policy="none")
     assert refused.rc != 0
     assert "productpage-" in refused.output and "stale" in refused.output, refused.output

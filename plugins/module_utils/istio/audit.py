@@ -149,11 +149,6 @@ class Audit:
     pods: list = field(default_factory=list)
     finished: list = field(default_factory=list)
 
-    def in_classes(self, classes) -> list[PodAudit]:
-        """The pods whose class is one of ``classes``."""
-        wanted = frozenset(classes or ())
-        return [pod for pod in self.pods if pod.pod_class in wanted]
-
     def blocking(self, fail_on=(), gate: bool = False) -> list[PodAudit]:
         """The pods a gate refuses: those in a class of ``fail_on`` and, with ``gate``, every pod off the target
         revision (:meth:`PodAudit.off_revision`), whatever its class."""

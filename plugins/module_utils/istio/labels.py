@@ -19,7 +19,6 @@ SIDECAR_INJECT = "sidecar.istio.io/inject"
 
 # Annotations written or read by the injector.
 SIDECAR_STATUS = "sidecar.istio.io/status"
-NATIVE_SIDECAR = "sidecar.istio.io/nativeSidecar"
 INJECT_TEMPLATES = "inject.istio.io/templates"
 GATEWAY_TEMPLATE = "gateway"
 
@@ -40,11 +39,6 @@ ISTIO = "istio"
 ISTIO_PILOT = "pilot"
 ISTIO_ISTIOD = "istiod"
 APP_KUBERNETES_NAME = "app.kubernetes.io/name"
-OPERATOR_COMPONENT = "operator.istio.io/component"
-OPERATOR_COMPONENT_PILOT = "Pilot"
-OPERATOR_MANAGED = "operator.istio.io/managed"
-OPERATOR_VERSION = "operator.istio.io/version"
-RELEASE = "release"
 
 # Label the API server sets on every namespace (used by the `auto.` webhook).
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
@@ -56,9 +50,7 @@ ISTIO_SYSTEM = "istio-system"
 
 # Containers.
 PROXY_CONTAINER = "istio-proxy"
-INIT_CONTAINERS = ("istio-init", "istio-validation")
 DISCOVERY_CONTAINER = "discovery"
-PROXY_IMAGE = "proxyv2"
 GATEWAY_AUTO_IMAGE = "auto"
 
 # Object names and name prefixes.

@@ -26,7 +26,6 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.waves import w
 NOT_REBUILT = "not_rebuilt"
 ON_DELETE = "on_delete"
 PINS_REVISION = "pins_revision"
-ISSUES = (NOT_REBUILT, ON_DELETE, PINS_REVISION)
 
 
 def pins_revision(pod: dict, namespace_labels: dict | None, revision: str) -> bool:

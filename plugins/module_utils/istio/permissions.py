@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 STAGES = ("preflight", "control_plane", "data_plane", "gateways", "verify", "finalize", "rollback")
 INSTALLERS = ("manifest", "helm", "istioctl")
-SETS = ("read", "upgrade") + tuple("installer-%s" % name for name in INSTALLERS)
 NAME_PREFIX = "meshops-istio-"
 
 _ALL = STAGES

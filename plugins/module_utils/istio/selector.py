@@ -4,7 +4,7 @@
 """Kubernetes LabelSelector evaluation, as the API server does it, on plain dicts.
 
 A LabelSelector is ``{"matchLabels": {...}, "matchExpressions": [{"key", "operator", "values"}]}``; all its
-requirements must hold. Also converts a LabelSelector to the query-string form of a LIST's ``labelSelector``.
+requirements must hold.
 """
 
 from __future__ import annotations
@@ -47,27 +47,3 @@ def requirement_matches(expression: dict, labels: dict) -> bool:
     if operator == "DoesNotExist":
         return key not in labels
     raise ValueError("label selector requirement on %r: unknown operator %r; use one of %s" % (key, operator, ", ".join(OPERATORS)))
-
-
-def to_query(selector: dict | None) -> str:
-    """The ``labelSelector`` query-string form of a LabelSelector dict (``{"matchLabels": {"a": "b"}}`` -> ``a=b``).
-
-    The empty string selects everything.
-    """
-    if not selector:
-        return ""
-    parts = ["%s=%s" % (key, value) for key, value in sorted((selector.get("matchLabels") or {}).items())]
-    for expr in selector.get("matchExpressions") or []:
-        key, operator, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if operator == "In":
-            parts.append("%s in (%s)" % (key, ",".join(values)))
-        elif operator == "NotIn":
-            parts.append("%s notin (%s)" % (key, ",".join(values)))
-        elif operator == "Exists":
-            parts.append(key)
-        elif operator == "DoesNotExist":
-            parts.append("!%s" % key)
-        else:
-            raise ValueError("label selector requirement on %r: unknown operator %r; use one of %s"
-                             % (key, operator, ", ".join(OPERATORS)))
-    return ",".join(parts)

@@ -17,8 +17,6 @@ VARIANTS = ("distroless", "debug")
 # Canary (revision-based) upgrades may skip one minor (1.15 -> 1.17); in-place ones move one minor at a time.
 CANARY_MAX_MINOR_JUMP = 2
 IN_PLACE_MAX_MINOR_JUMP = 1
-# The control plane may be at most one minor ahead of the proxies it serves; proxies never ahead of it.
-CONTROL_PLANE_MAX_LEAD = 1
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$")
 
@@ -120,24 +118,6 @@ def upgrade_problems(current: IstioVersion, target: IstioVersion, canary: bool =
                _stepping_stone(current, distance, limit))
         )
     return problems
-
-
-def data_plane_problems(control_plane: IstioVersion, proxy: IstioVersion) -> list[str]:
-    """Why a proxy of version ``proxy`` may not run against a control plane of ``control_plane``; empty if it may.
-
-    Skew is counted in minor versions (Istio's supported-releases policy): the data plane must never be ahead of
-    the control plane, and the control plane may lead by ``CONTROL_PLANE_MAX_LEAD`` minor at most.
-    """
-    if control_plane.major != proxy.major:
-        return ["proxy %s and control plane %s have different major versions" % (proxy.release, control_plane.release)]
-    lead = minor_distance(proxy, control_plane)
-    if lead < 0:
-        return ["proxy %s is ahead of its control plane %s; the data plane must never be newer than the control plane"
-                % (proxy.release, control_plane.release)]
-    if lead > CONTROL_PLANE_MAX_LEAD:
-        return ["control plane %s is %d minor versions ahead of proxy %s; at most %d is supported: restart the workload "
-                "so that it gets a current sidecar" % (control_plane.release, lead, proxy.release, CONTROL_PLANE_MAX_LEAD)]
-    return []
 
 
 def _stepping_stone(current: IstioVersion, distance: int, limit: int) -> str:

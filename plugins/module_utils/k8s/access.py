@@ -8,8 +8,6 @@ The permissions come from ``istio/permissions.py``, the one list of them; here i
 
 from __future__ import annotations
 
-from ansible_collections.meshops.istio.plugins.module_utils.istio import permissions as perms
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.resources import SERVICEACCOUNTS, Resource
 
 SELF_SUBJECT_ACCESS_REVIEWS = Resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False)
@@ -109,11 +107,3 @@ def describe(obj: dict) -> str:
     """``ClusterRole/meshops-istio-read`` or ``Role/istio-system/meshops-istio-read``."""
     meta = obj["metadata"]
     return "/".join(part for part in (obj["kind"], meta.get("namespace"), meta["name"]) if part)
-
-
-def objects_for(subject: dict, installers, read_only: bool, namespace: str) -> list:
-    """The RBAC objects to ship, with input errors as readable failures."""
-    try:
-        return perms.rbac_objects(subject, perms.rule_sets(installers, read_only), namespace)
-    except (KeyError, ValueError) as exc:
-        raise MeshError("cannot build the RBAC objects: %s" % exc) from exc

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Readable errors for Kubernetes API failures: what failed, where, and what to do next.
 
-Every failure of the API layer is a :class:`MeshError`; modules turn it into ``fail_json`` (see module.py).
+Every failure is a :class:`MeshError`, raised where it is found and turned into ``fail_json`` once, by
+``MeshModule.run`` (module.py).
 Messages use the API's own Status message and details; secrets (tokens, keys) never appear in them.
 """
 
@@ -16,19 +17,17 @@ RETRYABLE_STATUSES = frozenset((429, 500, 502, 503, 504))
 
 
 class MeshError(Exception):
-    """A failure with a readable message ``msg`` and structured ``details`` for the module result."""
+    """A failure with a readable message ``msg`` and structured ``details`` (the result's ``error``).
 
-    def __init__(self, msg: str, **details) -> None:
+    ``result`` holds what the module returns beside ``msg`` when it fails with data (the pods a gate refused, the
+    rollouts that failed): it goes to the top level of the result, as on success.
+    """
+
+    def __init__(self, msg: str, result: dict | None = None, **details) -> None:
         super().__init__(msg)
         self.msg = msg
+        self.result = dict(result or {})
         self.details = details
-        self.result: dict = {}
-
-    def with_result(self, **result) -> MeshError:
-        """Add keys the failed module result carries at its top level (``changed=True`` when writes were made
-        before the failure, the items acted on); returns the error, to be raised."""
-        self.result.update(result)
-        return self
 
 
 class KubeConfigError(MeshError):
@@ -169,12 +168,6 @@ def api_error(status: int, reason: str, body, request: RequestInfo, headers=None
     else:
         msg = "HTTP %d %s from %s for %s %s: %s" % (status, reason, where, request.verb, what, text)
     return KubeApiError(msg, status, reason, request, parsed, _retry_after(headers))
-
-
-def from_api_exception(exc, method: str, path: str, host: str = "") -> KubeApiError:
-    """Convert a ``kubernetes.client.ApiException`` (from the typed client) into a :class:`KubeApiError`."""
-    return api_error(int(getattr(exc, "status", 0) or 0), getattr(exc, "reason", "") or "", getattr(exc, "body", None),
-                     describe_request(method, path, host), getattr(exc, "headers", None))
 
 
 def connection_error(exc: Exception, host: str) -> KubeConnectionError:

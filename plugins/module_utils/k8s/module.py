@@ -6,6 +6,8 @@
 It adds the connection options, reports a missing kubernetes library, builds the API client on first use, runs
 the module's work turning our errors into ``fail_json`` with the API's own reason, and exits uniformly with
 ``changed``, a one-line ``msg`` and ``diff`` only when Ansible runs with ``--diff``.
+
+One error path: a module's work raises :class:`MeshError` (data in ``result``), never calls fail_json; ``run`` fails once.
 """
 
 from __future__ import annotations
@@ -58,14 +60,13 @@ class MeshModule(AnsibleModule):
     def run(self, work: Callable[[MeshModule], dict]) -> None:
         """Call ``work(self)``, which returns the result dict (with ``changed`` and ``msg``), and exit with it.
 
-        A MeshError (connection, configuration, API, or a check of the module's own) becomes ``fail_json`` with its
-        readable message, the structured details under ``error`` and the keys of its ``result`` (MeshError.with_result)
-        at the top level. This is the one place a module fails: its work raises, never calls ``fail_json``.
+        A MeshError (options, connection, API, a refusal) becomes ``fail_json`` with its readable message, its
+        ``result`` at the top level and its structured details under ``error``: the one place a module fails.
         """
         try:
             result = work(self)
         except MeshError as error:
-            self.fail_json(msg=error.msg, error=error.details, **error.result)
+            self.fail_json(**dict(error.result, msg=error.msg, error=error.details))
         self.exit(**result)
 
     def exit(self, changed: bool = False, msg: str = "", diff: dict | None = None, **results) -> None:
@@ -73,6 +74,11 @@ class MeshModule(AnsibleModule):
         if diff is not None and self._diff:
             results["diff"] = diff
         self.exit_json(changed=changed, msg=msg, **results)
+
+
+def run_module(work: Callable[[MeshModule], dict], argument_spec: dict, **kwargs) -> None:
+    """A module's ``main()``: build the :class:`MeshModule` (check mode supported) and :meth:`~MeshModule.run` ``work``."""
+    MeshModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs).run(work)
 
 
 def diff_of(before, after) -> dict:

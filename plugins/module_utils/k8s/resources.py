@@ -64,11 +64,3 @@ CUSTOM_RESOURCE_DEFINITIONS = Resource("apiextensions.k8s.io", "v1", "customreso
 
 KNOWN = (NAMESPACES, PODS, SERVICES, CONFIGMAPS, SERVICEACCOUNTS, EVENTS, DEPLOYMENTS, STATEFULSETS, DAEMONSETS,
          REPLICASETS, JOBS, MUTATING_WEBHOOKS, VALIDATING_WEBHOOKS, CUSTOM_RESOURCE_DEFINITIONS)
-
-
-def resource_for(api_version: str, kind: str) -> Resource:
-    """The known :class:`Resource` for an object's apiVersion and kind; KeyError names the unknown pair."""
-    for resource in KNOWN:
-        if resource.api_version == api_version and resource.kind == kind:
-            return resource
-    raise KeyError("no known resource for apiVersion %s kind %s; add it to resources.py" % (api_version, kind))

@@ -74,6 +74,3 @@ class RetryPolicy:
                         error.args = (error.msg,)
                     raise
                 self.sleep(self.delay(attempt - 1, getattr(error, "retry_after", None)))
-
-
-NO_RETRY = RetryPolicy(attempts=1)

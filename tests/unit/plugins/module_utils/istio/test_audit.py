@@ -132,7 +132,7 @@ def test_audit_of_pods_against_the_webhooks():
     assert summary["by_namespace"]["off"] == {"will_lose_sidecar": 1} and summary["finished"] == 2
     table = format_table(result).splitlines()
     assert table[0].split()[0] == "NAMESPACE" and [line.split()[0] for line in table[1:]] == ["off", "plain", "shop"]
-    assert describe_pods(result.in_classes(["stale", "missing"]), limit=1).endswith("; ... and 1 more")
+    assert describe_pods(result.blocking(["stale", "missing"]), limit=1).endswith("; ... and 1 more")
 
 
 def test_decisions_are_computed_once_per_distinct_input():

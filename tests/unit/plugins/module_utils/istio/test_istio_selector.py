@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.meshops.istio.plugins.module_utils.istio.selector import matches, to_query
+from ansible_collections.meshops.istio.plugins.module_utils.istio.selector import matches
 
 LABELS = {"app": "web", "tier": "front", "istio.io/rev": "canary"}
 
@@ -48,13 +48,3 @@ def test_no_labels_at_all():
 def test_malformed_selectors_are_refused(expression, fragment):
     with pytest.raises(ValueError, match=fragment):
         matches({"matchExpressions": [expression]}, LABELS)
-
-
-def test_to_query():
-    selector = {"matchLabels": {"b": "2", "a": "1"},
-                "matchExpressions": [{"key": "t", "operator": "In", "values": ["x", "y"]},
-                                     {"key": "u", "operator": "NotIn", "values": ["z"]},
-                                     {"key": "e", "operator": "Exists"},
-                                     {"key": "d", "operator": "DoesNotExist"}]}
-    assert to_query(selector) == "a=1,b=2,t in (x,y),u notin (z),e,!d"
-    assert to_query(None) == ""

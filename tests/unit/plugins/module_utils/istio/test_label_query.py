@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.meshops.istio.plugins.module_utils.istio.label_query import SelectorSyntaxError, parse_selector
-from ansible_collections.meshops.istio.plugins.module_utils.istio.selector import matches, to_query
+from ansible_collections.meshops.istio.plugins.module_utils.istio.selector import matches
 
 LABELS = {"app": "web", "tier": "front", "istio.io/rev": "1-29-2", "empty": ""}
 
@@ -36,9 +36,10 @@ def test_parse_and_match(text, expected):
     assert matches(parse_selector(text), LABELS) is expected
 
 
-def test_round_trip_through_to_query():
-    selector = parse_selector("app=web,tier notin (a,b),x,!y")
-    assert to_query(selector) == "app in (web),tier notin (a,b),x,!y"
+def test_parsed_as_match_expressions():
+    assert parse_selector("app=web,tier notin (a,b),x,!y") == {"matchExpressions": [
+        {"key": "app", "operator": "In", "values": ["web"]}, {"key": "tier", "operator": "NotIn", "values": ["a", "b"]},
+        {"key": "x", "operator": "Exists"}, {"key": "y", "operator": "DoesNotExist"}]}
 
 
 @pytest.mark.parametrize("text, fragment", [

@@ -1,4 +1,4 @@
-"""Error messages built from real ApiException objects carrying real Kubernetes Status bodies."""
+"""Error messages built, as KubeApi does, from real urllib3 responses carrying real Kubernetes Status bodies."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import json
 
 import pytest
 import urllib3
-from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import (
+    api_error,
     connection_error,
     describe_request,
-    from_api_exception,
 )
 
 HOST = "https://10.0.0.1:6443"
@@ -25,10 +24,14 @@ def status_body(code, reason, message, details=None):
     return body
 
 
-def api_exception(code, http_reason, body, headers=None):
+def api_response(code, http_reason, body, headers=None):
     data = json.dumps(body).encode() if isinstance(body, dict) else body
-    response = urllib3.HTTPResponse(body=data, status=code, reason=http_reason, headers=headers or {}, preload_content=True)
-    return ApiException(http_resp=response)
+    return urllib3.HTTPResponse(body=data, status=code, reason=http_reason, headers=headers or {}, preload_content=True)
+
+
+def error_for(response, method, path, host):
+    """The error KubeApi raises for ``response`` to ``method path`` at ``host``."""
+    return api_error(response.status, response.reason or "", response.data, describe_request(method, path, host), response.headers)
 
 
 @pytest.mark.parametrize("method, path, expected", [
@@ -49,8 +52,8 @@ def test_describe_request(method, path, expected):
 
 
 def test_401_names_the_host_and_what_to_check():
-    exc = api_exception(401, "Unauthorized", status_body(401, "Unauthorized", "Unauthorized"))
-    error = from_api_exception(exc, "GET", "/api/v1/namespaces", HOST)
+    response = api_response(401, "Unauthorized", status_body(401, "Unauthorized", "Unauthorized"))
+    error = error_for(response, "GET", "/api/v1/namespaces", HOST)
     assert error.msg == "authentication failed at https://10.0.0.1:6443: check the token or client certificate (HTTP 401 Unauthorized)"
     assert error.status == 401 and not error.retryable
 
@@ -58,9 +61,9 @@ def test_401_names_the_host_and_what_to_check():
 def test_403_says_which_verb_on_which_resource_where():
     message = ('deployments.apps "istiod-1-29-2" is forbidden: User "system:serviceaccount:ci:deployer" cannot patch '
                'resource "deployments" in API group "apps" in the namespace "istio-system"')
-    exc = api_exception(403, "Forbidden", status_body(403, "Forbidden", message,
-                                                      {"name": "istiod-1-29-2", "group": "apps", "kind": "deployments"}))
-    error = from_api_exception(exc, "PATCH", "/apis/apps/v1/namespaces/istio-system/deployments/istiod-1-29-2", HOST)
+    response = api_response(403, "Forbidden", status_body(403, "Forbidden", message,
+                                                          {"name": "istiod-1-29-2", "group": "apps", "kind": "deployments"}))
+    error = error_for(response, "PATCH", "/apis/apps/v1/namespaces/istio-system/deployments/istiod-1-29-2", HOST)
     assert error.msg.startswith('forbidden: cannot patch deployments.apps "istiod-1-29-2" in namespace istio-system at '
                                 'https://10.0.0.1:6443: ' + message)
     assert "RBAC" in error.msg
@@ -69,17 +72,17 @@ def test_403_says_which_verb_on_which_resource_where():
 
 
 def test_404():
-    exc = api_exception(404, "Not Found", status_body(404, "NotFound", 'namespaces "shop" not found',
-                                                      {"name": "shop", "kind": "namespaces"}))
-    error = from_api_exception(exc, "GET", "/api/v1/namespaces/shop", HOST)
+    response = api_response(404, "Not Found", status_body(404, "NotFound", 'namespaces "shop" not found',
+                                                          {"name": "shop", "kind": "namespaces"}))
+    error = error_for(response, "GET", "/api/v1/namespaces/shop", HOST)
     assert error.msg == 'not found: namespaces "shop" at https://10.0.0.1:6443: namespaces "shop" not found'
 
 
 def test_409_tells_to_read_again():
     message = ('Operation cannot be fulfilled on deployments.apps "web": the object has been modified; please apply '
                'your changes to the latest version and try again')
-    exc = api_exception(409, "Conflict", status_body(409, "Conflict", message, {"name": "web", "group": "apps", "kind": "deployments"}))
-    error = from_api_exception(exc, "PUT", "/apis/apps/v1/namespaces/shop/deployments/web", HOST)
+    response = api_response(409, "Conflict", status_body(409, "Conflict", message, {"name": "web", "group": "apps", "kind": "deployments"}))
+    error = error_for(response, "PUT", "/apis/apps/v1/namespaces/shop/deployments/web", HOST)
     assert error.msg.startswith('conflict: cannot update deployments.apps "web" in namespace shop: ' + message)
     assert "read it again and retry" in error.msg
 
@@ -88,26 +91,26 @@ def test_422_lists_the_causes():
     causes = [{"reason": "FieldValueInvalid", "message": "Invalid value: \"Bad_Name\": a lowercase RFC 1123 label must consist of ...",
                "field": "metadata.labels"},
               {"reason": "FieldValueRequired", "message": "Required value", "field": "spec.selector"}]
-    exc = api_exception(422, "Unprocessable Entity", status_body(
+    response = api_response(422, "Unprocessable Entity", status_body(
         422, "Invalid", 'Deployment.apps "web" is invalid: [metadata.labels: Invalid value, spec.selector: Required value]',
         {"name": "web", "group": "apps", "kind": "Deployment", "causes": causes}))
-    error = from_api_exception(exc, "POST", "/apis/apps/v1/namespaces/shop/deployments", HOST)
+    error = error_for(response, "POST", "/apis/apps/v1/namespaces/shop/deployments", HOST)
     assert error.msg.startswith("invalid: cannot create deployments.apps in namespace shop: Deployment.apps \"web\" is invalid")
     assert "(causes: metadata.labels: Invalid value: \"Bad_Name\"" in error.msg
     assert "; spec.selector: Required value)" in error.msg
 
 
 def test_429_keeps_retry_after():
-    exc = api_exception(429, "Too Many Requests", status_body(429, "TooManyRequests", "Too many requests, please try again later."),
-                        headers={"Retry-After": "3"})
-    error = from_api_exception(exc, "GET", "/api/v1/pods", HOST)
+    response = api_response(429, "Too Many Requests", status_body(429, "TooManyRequests", "Too many requests, please try again later."),
+                            headers={"Retry-After": "3"})
+    error = error_for(response, "GET", "/api/v1/pods", HOST)
     assert error.retryable and error.retry_after == 3.0
     assert "HTTP 429 Too Many Requests to list pods (cluster-wide)" in error.msg
 
 
 def test_error_body_that_is_not_a_status():
-    exc = api_exception(502, "Bad Gateway", b"<html>upstream connect error</html>")
-    error = from_api_exception(exc, "GET", "/api/v1/pods", HOST)
+    response = api_response(502, "Bad Gateway", b"<html>upstream connect error</html>")
+    error = error_for(response, "GET", "/api/v1/pods", HOST)
     assert error.retryable and "<html>upstream connect error</html>" in error.msg and error.body is None
 
 
