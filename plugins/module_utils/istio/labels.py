@@ -60,9 +60,6 @@ REVISION_TAG_WEBHOOK_PREFIX = "istio-revision-tag-"
 REVISION_TAG_SERVICE_PREFIX = "istiod-revision-tag-"
 VALIDATOR = "istio-validator"
 DEFAULT_VALIDATOR = "istiod-default-validator"
-MESH_CONFIGMAP = "istio"
-VALUES_CONFIGMAP = "values"
-CLUSTERROLE = "istiod-clusterrole"
 
 # Namespaces the injector never injects into (pkg/kube/inject IgnoredNamespaces).
 IGNORED_NAMESPACES = frozenset(("kube-system", "kube-public", "kube-node-lease", "local-path-storage"))

@@ -14,7 +14,6 @@ import re
 from ansible_collections.meshops.istio.plugins.module_utils.istio import labels
 from ansible_collections.meshops.istio.plugins.module_utils.istio.version import parse_version
 
-DNS1123_LABEL_MAX = 63
 # istiod-<R> must stay a valid DNS-1123 label (63), so R keeps 63 - len("istiod-") characters.
 REVISION_MAX = 56
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -51,9 +50,6 @@ def revision_problems(revision: str) -> list[str]:
     return problems
 
 
-def is_valid_revision(revision: str) -> bool:
-    """True when ``revision`` is a valid revision name (see :func:`revision_problems`)."""
-    return not revision_problems(revision)
 
 
 def revision_from_version(version: str, prefix: str = "") -> str:
@@ -94,19 +90,10 @@ def injector_webhook_name(revision: str | None, namespace: str = labels.ISTIO_SY
     return labels.SIDECAR_INJECTOR + suffix(revision) + _namespace_suffix(namespace)
 
 
-def injector_configmap_name(revision: str | None) -> str:
-    """Name of the injector ConfigMap (in istiod's namespace): ``istio-sidecar-injector[-R]``."""
-    return labels.SIDECAR_INJECTOR + suffix(revision)
 
 
-def mesh_configmap_name(revision: str | None) -> str:
-    """Name of the mesh ConfigMap: ``istio[-R]``."""
-    return labels.MESH_CONFIGMAP + suffix(revision)
 
 
-def values_configmap_name(revision: str | None) -> str:
-    """Name of the ConfigMap holding the chart values: ``values[-R]``."""
-    return labels.VALUES_CONFIGMAP + suffix(revision)
 
 
 def validator_webhook_name(revision: str | None, namespace: str = labels.ISTIO_SYSTEM) -> str:
@@ -114,9 +101,6 @@ def validator_webhook_name(revision: str | None, namespace: str = labels.ISTIO_S
     return "%s%s-%s" % (labels.VALIDATOR, suffix(revision), namespace)
 
 
-def clusterrole_name(revision: str | None, namespace: str = labels.ISTIO_SYSTEM) -> str:
-    """Name of istiod's ClusterRole: ``istiod-clusterrole[-R]-<ns>``."""
-    return "%s%s-%s" % (labels.CLUSTERROLE, suffix(revision), namespace)
 
 
 def tag_webhook_name(tag: str, namespace: str = labels.ISTIO_SYSTEM) -> str:
@@ -129,9 +113,6 @@ def tag_service_name(tag: str) -> str:
     return labels.REVISION_TAG_SERVICE_PREFIX + tag
 
 
-def discovery_address(revision: str | None, namespace: str = labels.ISTIO_SYSTEM) -> str:
-    """The xDS/CA address a sidecar of this revision uses: ``istiod[-R].<ns>.svc:15012``."""
-    return "%s.%s.svc:15012" % (istiod_name(revision), namespace)
 
 
 def _namespace_suffix(namespace: str) -> str:
