@@ -50,8 +50,6 @@ def revision_problems(revision: str) -> list[str]:
     return problems
 
 
-
-
 def revision_from_version(version: str, prefix: str = "") -> str:
     """The conventional revision for an Istio version: ``1.29.2`` -> ``1-29-2``; ``1.29.0-rc.1`` -> ``1-29-0-rc-1``.
 
@@ -90,17 +88,9 @@ def injector_webhook_name(revision: str | None, namespace: str = labels.ISTIO_SY
     return labels.SIDECAR_INJECTOR + suffix(revision) + _namespace_suffix(namespace)
 
 
-
-
-
-
-
-
 def validator_webhook_name(revision: str | None, namespace: str = labels.ISTIO_SYSTEM) -> str:
     """Name of the revision's ValidatingWebhookConfiguration: ``istio-validator[-R]-<ns>`` (always suffixed)."""
     return "%s%s-%s" % (labels.VALIDATOR, suffix(revision), namespace)
-
-
 
 
 def tag_webhook_name(tag: str, namespace: str = labels.ISTIO_SYSTEM) -> str:
@@ -111,8 +101,6 @@ def tag_webhook_name(tag: str, namespace: str = labels.ISTIO_SYSTEM) -> str:
 def tag_service_name(tag: str) -> str:
     """Name of a revision tag's Service (Istio 1.28 and later): ``istiod-revision-tag-<T>``."""
     return labels.REVISION_TAG_SERVICE_PREFIX + tag
-
-
 
 
 def _namespace_suffix(namespace: str) -> str:
