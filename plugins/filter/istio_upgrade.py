@@ -5,9 +5,14 @@
 
 from __future__ import annotations
 
+from ansible_collections.meshops.istio.plugins.module_utils.istio import record as rec
 from ansible_collections.meshops.istio.plugins.module_utils.istio import report
 from ansible_collections.meshops.istio.plugins.module_utils.istio.revision import revision_from_version
-from ansible_collections.meshops.istio.plugins.module_utils.istio.role_inputs import input_problems, unknown_namespaces
+from ansible_collections.meshops.istio.plugins.module_utils.istio.role_inputs import (
+    input_problems,
+    renamed_problems,
+    unknown_namespaces,
+)
 from ansible_collections.meshops.istio.plugins.module_utils.istio.version import (
     compare,
     parse_version,
@@ -36,13 +41,14 @@ def istio_upgrade_problems(source_version, target_version) -> list:
     return upgrade_problems(source, target, canary=True)
 
 
-def istio_input_problems(values, namespaces=None) -> list:
+def istio_input_problems(values, namespaces=None, variables=None) -> list:
     """Why the role's variables (``values``: variable name -> value) cannot be used; an empty list when they can.
 
-    With ``namespaces`` (the names of the cluster's namespaces), the namespaces named in istio_namespaces and
-    istio_exclude_namespaces must be among them. The rules are in module_utils/istio/role_inputs.py.
+    With ``namespaces`` (the names of the cluster's namespaces), the namespaces named in istio_data_plane_namespaces and
+    istio_exclude_namespaces must be among them. With ``variables`` (the names of the variables the play sets), none
+    may be the old name of a renamed variable. The rules are in module_utils/istio/role_inputs.py.
     """
-    problems = input_problems(dict(values or {}))
+    problems = renamed_problems(variables) + input_problems(dict(values or {}))
     if namespaces is not None:
         problems += unknown_namespaces(dict(values or {}), namespaces)
     return problems
@@ -81,6 +87,12 @@ def istio_gateways_before(gateways) -> dict:
     return before
 
 
+def istio_record_state(record, target_revision="") -> dict:
+    """Where a run to ``target_revision`` stands from the upgrade record (module_utils/istio/record.py ``run_state``):
+    whether the record is this upgrade's, the stage reached, and the finalize journal."""
+    return rec.run_state(dict(record or {}), str(target_revision or ""))
+
+
 def istio_upgrade_report(record, audit=None, mesh=None, check_mode=False) -> dict:
     """The end-of-run report (module_utils/istio/report.py) from the upgrade record, a sidecar_audit result (report
     attention) and a mesh_info result, with its text under ``lines``."""
@@ -91,7 +103,7 @@ def istio_upgrade_report(record, audit=None, mesh=None, check_mode=False) -> dic
 
 
 class FilterModule:
-    """Version filters for the upgrade playbooks."""
+    """Filters of the upgrade role and playbooks."""
 
     def filters(self) -> dict:
         """Map filter names to functions."""
@@ -101,5 +113,6 @@ class FilterModule:
             "istio_move_attention": istio_move_attention,
             "istio_revision_of": istio_revision_of,
             "istio_gateways_before": istio_gateways_before,
+            "istio_record_state": istio_record_state,
             "istio_upgrade_report": istio_upgrade_report,
         }

@@ -17,6 +17,9 @@ the fields a run sets and enforces the rules:
   recorded, so that a run killed at any point is finished by the next one. Its steps only move forward, ``done``
   comes with stage ``finalized`` (and ``finalized`` after a started finalize only with ``done``), and once finalize
   has started no rollback can be recorded.
+
+:func:`run_state` is where a run stands, read from the record for the target it was given: the role's entry points
+decide from it which stages are done and whether finalize has started (filter ``istio_record_state``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ FINALIZED = "finalized"
 ROLLING_BACK = "rolling_back"
 ROLLED_BACK = "rolled_back"
 STAGES = UPGRADE_STAGES + (FINALIZED, ROLLING_BACK, ROLLED_BACK)
+# The stages an upgrade goes through, in order: a run records each only once (never back to an earlier one).
+PROGRESS = UPGRADE_STAGES + (FINALIZED,)
 CLOSED_STAGES = (FINALIZED, ROLLED_BACK)
 STATUSES = ("in_progress", "done", "failed")
 
@@ -108,6 +113,42 @@ def finalize_step(record: dict | None) -> str | None:
 def is_closed(record: dict | None) -> bool:
     """True when there is no record or its upgrade is over (finalized or rolled back)."""
     return not record or record.get("stage") in CLOSED_STAGES
+
+
+def run_state(record: dict | None, target_revision: str) -> dict:
+    """Where a run to ``target_revision`` stands, from the record read (or as just written; None or {} when none).
+
+    * ``matches``: the record is of an upgrade to this target; ``in_progress``: it is of an upgrade not over (finalized
+      or rolled back), whatever its target; ``active``: it matches and was not rolled back (a new attempt after a
+      rollback starts afresh);
+    * ``stage``: the stage recorded when active, else ''; ``reached``: the stages of :data:`PROGRESS` up to it (those a
+      re-run does not record again); ``finalized``: the stage is finalized;
+    * ``finalize_step``: the finalize journal's step ('' before finalize starts), ``finalize_recorded``: the steps of
+      :data:`FINALIZE_STEPS` up to it (each recorded before its write, so never recorded twice); ``finalizing``: an
+      active record whose finalize has started and is not done (a re-run finishes it; no rollback);
+    * ``source`` and ``target``: the endpoints recorded (``revision`` and ``version``, '' when unknown) when the record
+      matches; ``tags_before``: the tags recorded before they moved, when active.
+    """
+    record = record or {}
+    stored_target = (record.get("target") or {}).get("revision") or ""
+    matches = stored_target == (target_revision or "")
+    active = matches and record.get("stage") != ROLLED_BACK
+    stage = (record.get("stage") or "") if active else ""
+    step = finalize_step(record) or ""
+    return {
+        "matches": matches,
+        "in_progress": not is_closed(record),
+        "active": active,
+        "stage": stage,
+        "reached": list(PROGRESS[:PROGRESS.index(stage) + 1]) if stage in PROGRESS else [],
+        "finalized": stage == FINALIZED,
+        "finalize_step": step,
+        "finalize_recorded": list(FINALIZE_STEPS[:FINALIZE_STEPS.index(step) + 1]) if step in FINALIZE_STEPS else [],
+        "finalizing": active and step in FINALIZE_STEPS[:-1],
+        "source": _endpoint(record.get("source") if matches else None),
+        "target": _endpoint(record.get("target") if matches else None),
+        "tags_before": dict(record.get("tags_before") or {}) if active else {},
+    }
 
 
 def transition_problem(current: str | None, new: str) -> str | None:
@@ -238,6 +279,11 @@ def stored_problems(record: dict) -> list[str]:
             problems.append("unknown record field %s; known fields: %s"
                             % (key, ", ".join(SETTABLE + MAINTAINED)))
     return problems
+
+
+def _endpoint(endpoint: dict | None) -> dict:
+    endpoint = endpoint or {}
+    return {part: endpoint.get(part) or "" for part in ENDPOINT_KEYS}
 
 
 def _type_name(value) -> str:

@@ -6,7 +6,8 @@
 The role's argument specs check types and choices, but Ansible converts rather than refuses (``5`` passes as the list
 ``['5']``, a command-line ``-e x=0`` is a string) and cannot express ranges, the form of a version, the syntax of a
 label selector or the shape of a gateway entry. :func:`input_problems` checks all of that for every variable of every
-stage, and :func:`unknown_namespaces` which named namespaces the cluster does not have. Each problem names the
+stage, :func:`renamed_problems` refuses the old names of renamed variables, and :func:`unknown_namespaces` which named
+namespaces the cluster does not have. Each problem names the
 variable, the value given and what to write instead.
 """
 
@@ -41,25 +42,34 @@ CHOICES = {
     "istio_gateway_strategy": GATEWAY_STRATEGIES,
     "istio_crds": CRD_ACTIONS,
 }
-STRINGS = ("istio_target_version", "istio_target_revision", "istio_source_revision", "istio_operator", "istio_helm_chart",
-           "istio_helm_chart_version", "istio_helm_release", "istio_istioctl_binary", "istio_operator_file",
+STRINGS = ("istio_target_version", "istio_target_revision", "istio_source_revision", "istio_record_operator",
+           "istio_helm_chart", "istio_helm_chart_version", "istio_helm_release", "istio_istioctl_binary", "istio_istioctl_operator_file",
            "istio_source_helm_release", "istio_source_istioctl_binary", "istio_helm_base_chart", "istio_helm_base_release")
 REVISIONS = ("istio_target_revision", "istio_source_revision")
-NAMESPACE_LISTS = ("istio_namespaces", "istio_exclude_namespaces")
+NAMESPACE_LISTS = ("istio_data_plane_namespaces", "istio_exclude_namespaces")
 SELECTOR_LISTS = ("istio_namespace_selector", "istio_gateway_selector")
 PATH_LISTS = ("istio_manifests", "istio_helm_values_files")
-NAMES = ("istio_namespace", "istio_record_name")
+NAMES = ("istio_control_plane_namespace", "istio_record_name")
 # Every variable of the role (defaults/main.yml and meta/argument_specs.yml declare the same ones).
 OTHER_VARIABLES = {"istio_gateways", "istio_helm_values", "istio_upgrade_finalize", "istio_precheck_ignore"}
 VARIABLES = tuple(sorted(set(NUMBERS) | set(CHOICES) | set(STRINGS) | set(NAMESPACE_LISTS) | set(SELECTOR_LISTS)
                          | set(PATH_LISTS) | set(NAMES) | OTHER_VARIABLES))
 LIST_EXAMPLES = {
-    "istio_namespaces": ("[bookinfo, shop]", '["bookinfo", "shop"]'),
+    "istio_data_plane_namespaces": ("[bookinfo, shop]", '["bookinfo", "shop"]'),
     "istio_exclude_namespaces": ("[payments]", '["payments"]'),
     "istio_namespace_selector": ("[env=prod]", '["env=prod"]'),
     "istio_gateway_selector": ("[istio=ingressgateway]", '["istio=ingressgateway"]'),
     "istio_manifests": ("[/srv/istio/istiod.yaml]", '["/srv/istio/istiod.yaml"]'),
     "istio_helm_values_files": ("[values.yaml]", '["values.yaml"]'),
+}
+# Variables renamed (old name -> new name), so that they cannot be confused with their near-twins. A play that still
+# sets an old name is refused: ignoring it would use the new name's default instead (istio-system, every injected
+# namespace), which may be the wrong control plane or namespaces.
+RENAMED = {
+    "istio_namespace": "istio_control_plane_namespace",
+    "istio_namespaces": "istio_data_plane_namespaces",
+    "istio_operator": "istio_record_operator",
+    "istio_operator_file": "istio_istioctl_operator_file",
 }
 BOOLEANS = ("true", "false", "yes", "no", "on", "off", "1", "0")
 
@@ -99,6 +109,13 @@ def input_problems(values: dict) -> list[str]:
     return problems
 
 
+def renamed_problems(names) -> list[str]:
+    """The problems of ``names`` (the variables a play sets) that are old names of renamed variables (:data:`RENAMED`)."""
+    return ["%s was renamed %s: set %s instead and remove %s (with the old name alone, %s would silently take its "
+            "default)" % (old, RENAMED[old], RENAMED[old], old, RENAMED[old])
+            for old in sorted(set(names or ()) & set(RENAMED))]
+
+
 def target_version_problems(version) -> list[str]:
     """Why ``version`` is not a target version (``1.29.2``, ``1.29.0-rc.1``, ``1.29.2-distroless``); empty when it is."""
     if not version:
@@ -136,7 +153,7 @@ def gateway_problems(gateways) -> list[str]:
 
 
 def unknown_namespaces(values: dict, existing) -> list[str]:
-    """The problems of namespaces named in ``istio_namespaces`` and ``istio_exclude_namespaces`` that are not in ``existing``."""
+    """The problems of namespaces named in ``istio_data_plane_namespaces`` and ``istio_exclude_namespaces`` that are not in ``existing``."""
     known = frozenset(existing or ())
     problems = []
     for name in NAMESPACE_LISTS:

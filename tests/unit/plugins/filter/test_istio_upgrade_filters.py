@@ -8,6 +8,7 @@ from ansible_collections.meshops.istio.plugins.filter.istio_upgrade import (
     istio_gateways_before,
     istio_input_problems,
     istio_move_attention,
+    istio_record_state,
     istio_revision_of,
     istio_upgrade_problems,
 )
@@ -60,6 +61,7 @@ def test_every_filter_is_documented(tmp_path):
     from tests.ansible_runner import BIN, ansible_env
 
     names = sorted("meshops.istio." + name for name in FilterModule().filters())
+    assert "meshops.istio.istio_record_state" in names
     completed = subprocess.run([os.path.join(BIN, "ansible-doc"), "-t", "filter", "--json", *names], capture_output=True,
                                text=True, env=ansible_env(tmp_path), check=False, timeout=120)
     assert completed.returncode == 0, completed.stderr
@@ -78,9 +80,15 @@ def test_every_filter_is_documented(tmp_path):
 
 
 def test_input_problems_with_and_without_the_cluster_namespaces():
-    values = {"istio_namespaces": ["bookinfo", "nope"], "istio_restart_batch_size": 0}
+    values = {"istio_data_plane_namespaces": ["bookinfo", "nope"], "istio_restart_batch_size": 0}
     assert istio_input_problems(values) == ["istio_restart_batch_size is 0: it must be at least 1"]
-    assert istio_input_problems(values, ["bookinfo"])[1].startswith("istio_namespaces names nope that does not exist")
+    assert istio_input_problems(values, ["bookinfo"])[1].startswith("istio_data_plane_namespaces names nope that does not exist")
+
+
+def test_input_problems_refuse_the_old_names_of_renamed_variables():
+    problems = istio_input_problems({"istio_restart_batch_size": 5}, variables=["istio_namespace", "istio_target_version"])
+    assert len(problems) == 1 and problems[0].startswith("istio_namespace was renamed istio_control_plane_namespace")
+    assert istio_input_problems({}, variables=["istio_control_plane_namespace"]) == []
 
 
 def test_move_attention_lines_leave_out_the_gateways_the_gateways_stage_moves():
@@ -88,3 +96,12 @@ def test_move_attention_lines_leave_out_the_gateways_the_gateways_stage_moves():
                {"namespace": "shop", "kind": "StatefulSet", "name": "db", "issue": "on_delete", "pods": ["db-0"], "action": "b"}]
     assert istio_move_attention(entries, [{"name": "gw", "namespace": "edge"}]) == ["shop/StatefulSet/db (db-0): b"]
     assert len(istio_move_attention(entries, [{"name": "gw", "namespace": "other"}])) == 2
+
+
+def test_record_state_of_the_record_as_the_module_returns_it():
+    """The filter takes upgrade_record's ``record`` (``{}`` when there is none) and the run's target revision."""
+    record = {"source": {"revision": "1-27-3", "version": "1.27.3"}, "target": {"revision": "1-28-1", "version": "1.28.1"},
+              "stage": "control_plane", "finalize": {}}
+    assert istio_record_state(record, "1-28-1")["reached"] == ["preflight", "control_plane"]
+    assert istio_record_state(record, "1-29-0")["in_progress"] and not istio_record_state(record, "1-29-0")["matches"]
+    assert istio_record_state(None, "1-28-1")["stage"] == ""

@@ -244,3 +244,50 @@ def test_from_data_accepts_a_finalize_mapping_and_null_stage_fields():
     record = dict(at("verify"), finalize={"step": "move_default"}, operator=None)
     assert rec.from_data(rec.to_data(record), "ConfigMap x/y")["finalize"] == {"step": "move_default"}
     assert rec.from_data({"record": json.dumps({"stage": None, "status": None})}, "ConfigMap x/y")["stage"] is None
+
+
+@pytest.mark.parametrize("record, target, expected", [
+    (None, "1-29-2", {"matches": False, "in_progress": False, "active": False, "stage": "", "reached": [], "finalized": False,
+                      "finalize_step": "", "finalize_recorded": [], "finalizing": False}),
+    ({}, "", {"matches": True, "in_progress": False, "active": True, "stage": "", "reached": []}),
+    (at("preflight"), "1-29-2", {"matches": True, "in_progress": True, "active": True, "stage": "preflight",
+                                 "reached": ["preflight"], "finalized": False}),
+    (at("data_plane"), "1-29-2", {"active": True, "stage": "data_plane", "reached": ["preflight", "control_plane", "data_plane"]}),
+    (at("verify"), "1-29-2", {"reached": ["preflight", "control_plane", "data_plane", "gateways", "verify"]}),
+    # another target's open upgrade: in progress, but not this run's
+    (at("data_plane"), "1-30-0", {"matches": False, "in_progress": True, "active": False, "stage": "", "reached": [],
+                                  "source": {"revision": "", "version": ""}, "tags_before": {}}),
+    (dict(at("finalized", "done"), finalize={"step": "done"}), "1-29-2",
+     {"in_progress": False, "active": True, "stage": "finalized", "finalized": True, "finalize_step": "done",
+      "finalize_recorded": ["move_default", "remove_source", "done"], "finalizing": False,
+      "reached": ["preflight", "control_plane", "data_plane", "gateways", "verify", "finalized"]}),
+    (at("verify", finalize={"step": "move_default"}), "1-29-2",
+     {"finalizing": True, "finalized": False, "finalize_step": "move_default", "finalize_recorded": ["move_default"]}),
+    (at("verify", finalize={"step": "remove_source"}), "1-29-2",
+     {"finalizing": True, "finalize_recorded": ["move_default", "remove_source"]}),
+    # a finalize journal of another target's upgrade is not this run's finalize
+    (at("verify", finalize={"step": "move_default"}), "1-30-0", {"finalizing": False, "finalize_recorded": ["move_default"]}),
+    # a rollback under way: this upgrade's, still active, but no upgrade stage counts as reached
+    (at("rolling_back"), "1-29-2", {"in_progress": True, "active": True, "stage": "rolling_back", "reached": [],
+                                    "finalized": False}),
+    # rolled back: a new attempt at the same target starts afresh
+    (at("rolled_back", "done", tags_before={"prod": "1-27-3"}), "1-29-2",
+     {"matches": True, "in_progress": False, "active": False, "stage": "", "reached": [], "tags_before": {},
+      "source": SOURCE, "target": TARGET}),
+    (at("gateways", tags_before={"prod": "1-27-3"}), "1-29-2",
+     {"source": SOURCE, "target": TARGET, "tags_before": {"prod": "1-27-3"}}),
+    ({"target": {"revision": "1-29-2"}, "stage": "preflight"}, "1-29-2",
+     {"source": {"revision": "", "version": ""}, "target": {"revision": "1-29-2", "version": ""}}),
+])
+def test_run_state(record, target, expected):
+    state = rec.run_state(record, target)
+    assert sorted(state) == ["active", "finalize_recorded", "finalize_step", "finalized", "finalizing", "in_progress",
+                             "matches", "reached", "source", "stage", "tags_before", "target"]
+    assert {key: state[key] for key in expected} == expected
+
+
+def test_run_state_reached_follows_the_order_in_which_stages_are_recorded():
+    """Every stage a run may record after another is later in PROGRESS: reached only grows as an upgrade goes on."""
+    for earlier, later in zip(rec.PROGRESS, rec.PROGRESS[1:]):
+        assert rec.transition_problem(earlier, later) is None
+        assert set(rec.run_state(at(earlier), "1-29-2")["reached"]) < set(rec.run_state(at(later), "1-29-2")["reached"])

@@ -31,6 +31,29 @@ def test_defaults_pass_and_every_variable_has_a_rule_and_a_spec_at_every_entry_p
                 assert tuple(option["choices"]) == role_inputs.CHOICES[name], name
 
 
+def test_role_constants_are_not_options():
+    """vars/main.yml holds the role's constants only: internal names (istio__), none of them a variable a user sets,
+    none of them an old name of a renamed variable."""
+    with open(os.path.join(ROLE, "vars", "main.yml"), encoding="utf-8") as handle:
+        constants = yaml.safe_load(handle)
+    assert constants and all(name.startswith("istio__") for name in constants), sorted(constants)
+    assert not set(constants) & (set(role_inputs.VARIABLES) | set(role_inputs.RENAMED))
+
+
+def test_renamed_variables_are_refused_with_their_new_name():
+    assert set(role_inputs.RENAMED.values()) <= set(role_inputs.VARIABLES)
+    assert not set(role_inputs.RENAMED) & set(role_inputs.VARIABLES)
+    assert role_inputs.renamed_problems(["istio_target_version", "istio_namespace", "istio_k8s_auth"]) == [
+        "istio_namespace was renamed istio_control_plane_namespace: set istio_control_plane_namespace instead and remove "
+        "istio_namespace (with the old name alone, istio_control_plane_namespace would silently take its default)"]
+    problems = role_inputs.renamed_problems(["istio_operator_file", "istio_namespaces", "istio_operator"])
+    assert [problem.split(" was renamed ")[0] for problem in problems] == ["istio_namespaces", "istio_operator", "istio_operator_file"]
+    assert "istio_data_plane_namespaces" in problems[0] and "istio_record_operator" in problems[1]
+    assert "istio_istioctl_operator_file" in problems[2]
+    assert role_inputs.renamed_problems(role_inputs.VARIABLES) == []
+    assert role_inputs.renamed_problems(None) == []
+
+
 @pytest.mark.parametrize("name, value, fragments", [
     ("istio_restart_batch_size", 0, ["istio_restart_batch_size is 0", "at least 1"]),
     ("istio_restart_batch_size", "-1", ["istio_restart_batch_size is -1", "at least 1"]),
@@ -47,9 +70,9 @@ def test_defaults_pass_and_every_variable_has_a_rule_and_a_spec_at_every_entry_p
     ("istio_installer", "kubectl", ["istio_installer is 'kubectl'", "manifest, helm, istioctl"]),
     ("istio_source_installer", "apt", ["istio_source_installer is 'apt'", "'', manifest"]),
     ("istio_exclude_namespaces", 5, ["istio_exclude_namespaces is 5 (a number)", "give a list", '["payments"]']),
-    ("istio_namespaces", "bookinfo", ["istio_namespaces is 'bookinfo' (a string)", "give a list"]),
-    ("istio_namespaces", ["Book_Info"], ["istio_namespaces holds 'Book_Info'", "not a namespace name"]),
-    ("istio_namespaces", [7], ["istio_namespaces holds 7", "non-empty string"]),
+    ("istio_data_plane_namespaces", "bookinfo", ["istio_data_plane_namespaces is 'bookinfo' (a string)", "give a list"]),
+    ("istio_data_plane_namespaces", ["Book_Info"], ["istio_data_plane_namespaces holds 'Book_Info'", "not a namespace name"]),
+    ("istio_data_plane_namespaces", [7], ["istio_data_plane_namespaces holds 7", "non-empty string"]),
     ("istio_namespace_selector", ["env in (prod"], ["istio_namespace_selector: label selector 'env in (prod'", "missing ')'"]),
     ("istio_gateway_selector", ["app in prod"], ["istio_gateway_selector: label selector 'app in prod'", "parentheses"]),
     ("istio_gateways", {"name": "gw"}, ["istio_gateways is", "(a mapping)", "give a list"]),
@@ -63,7 +86,7 @@ def test_defaults_pass_and_every_variable_has_a_rule_and_a_spec_at_every_entry_p
     ("istio_target_version", "latest", ["istio_target_version is 'latest'"]),
     ("istio_target_revision", "1.28.1", ["istio_target_revision: revision '1.28.1' is not a DNS-1123 label"]),
     ("istio_source_revision", 127, ["istio_source_revision is 127 (a number)", "as a string"]),
-    ("istio_namespace", "Istio System", ["istio_namespace is 'Istio System'", "Kubernetes name"]),
+    ("istio_control_plane_namespace", "Istio System", ["istio_control_plane_namespace is 'Istio System'", "Kubernetes name"]),
     ("istio_helm_values", ["a"], ["istio_helm_values is ['a'] (a list)", "mapping"]),
     ("istio_upgrade_finalize", "maybe", ["istio_upgrade_finalize is 'maybe'", "true or false"]),
 ])
@@ -85,11 +108,11 @@ def test_good_values_pass(name, value):
 
 
 def test_unknown_namespaces_are_named_per_variable():
-    values = {"istio_namespaces": ["bookinfo", "nope"], "istio_exclude_namespaces": ["paymentz", "shop"]}
+    values = {"istio_data_plane_namespaces": ["bookinfo", "nope"], "istio_exclude_namespaces": ["paymentz", "shop"]}
     problems = role_inputs.unknown_namespaces(values, ["bookinfo", "shop"])
     assert problems == [
-        "istio_namespaces names nope that does not exist in the cluster: check the spelling (kubectl get namespaces) and "
-        "correct istio_namespaces",
+        "istio_data_plane_namespaces names nope that does not exist in the cluster: check the spelling (kubectl get namespaces) and "
+        "correct istio_data_plane_namespaces",
         "istio_exclude_namespaces names paymentz that does not exist in the cluster: check the spelling (kubectl get "
         "namespaces) and correct istio_exclude_namespaces"]
-    assert role_inputs.unknown_namespaces({"istio_namespaces": 5}, []) == []
+    assert role_inputs.unknown_namespaces({"istio_data_plane_namespaces": 5}, []) == []
