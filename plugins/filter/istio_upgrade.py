@@ -45,10 +45,11 @@ def istio_input_problems(values, namespaces=None, variables=None) -> list:
     """Why the role's variables (``values``: variable name -> value) cannot be used; an empty list when they can.
 
     With ``namespaces`` (the names of the cluster's namespaces), the namespaces named in istio_data_plane_namespaces and
-    istio_exclude_namespaces must be among them. With ``variables`` (the names of the variables the play sets), none
-    may be the old name of a renamed variable. The rules are in module_utils/istio/role_inputs.py.
+    istio_exclude_namespaces must be among them. With ``variables`` (the names of the variables the play sets, or a
+    mapping of them to their values), none may be the old name of a renamed variable, unless it holds the same value
+    as its new name. The rules are in module_utils/istio/role_inputs.py.
     """
-    problems = renamed_problems(variables) + input_problems(dict(values or {}))
+    problems = renamed_problems(variables, dict(values or {})) + input_problems(dict(values or {}))
     if namespaces is not None:
         problems += unknown_namespaces(dict(values or {}), namespaces)
     return problems

@@ -103,17 +103,18 @@ CASES = {
                                                     ["namespaces_before must be a dict, not str", "meshops-istio-upgrade"]),
     "record history a number": ("upgrade", (), {}, in_progress(history=3), ["history must be a list", "meshops-istio-upgrade"]),
     "record unknown stage, rollback": ("rollback", (), {}, in_progress(stage="half_done"), ["stage", "half_done"]),
-    # renamed variables: the old name is refused, with the new one, rather than silently leaving the new one at its default
-    "old name istio_namespace": ("upgrade", (), {"istio_namespace": "istio-system"}, None,
-                                 ["istio_namespace was renamed istio_control_plane_namespace"]),
+    # renamed variables: an old name with another value than its new name is refused, naming the new one, rather than
+    # silently leaving the new one at its default (with the same value it is accepted: tests/unit test_role_inputs.py)
+    "old name istio_namespace": ("upgrade", (), {"istio_namespace": "mesh-system"}, None,
+                                 ["istio_namespace is 'mesh-system', but this role reads istio_control_plane_namespace"]),
     "old name istio_namespaces, data plane stage alone": ("upgrade", ("--tags", "data_plane"), {"istio_namespaces": ["bookinfo"]},
-                                                          None, ["istio_namespaces was renamed istio_data_plane_namespaces"]),
+                                                          None, ["istio_namespaces is ['bookinfo'], but this role reads istio_data_plane_namespaces"]),
     "old name istio_operator, finalize alone": ("upgrade", ("--tags", "finalize"), {"istio_operator": "alice"}, None,
-                                                ["istio_operator was renamed istio_record_operator"]),
+                                                ["istio_operator is 'alice', but this role reads istio_record_operator"]),
     "old name istio_operator_file, rollback": ("rollback", (), {"istio_operator_file": "/srv/iop.yaml"}, in_progress(),
-                                               ["istio_operator_file was renamed istio_istioctl_operator_file"]),
+                                               ["istio_operator_file is '/srv/iop.yaml', but this role reads istio_istioctl_operator_file"]),
     "old name istio_namespace, rbac.yml": ("rbac", (), {"istio_namespace": "mesh"}, None,
-                                           ["istio_namespace was renamed istio_control_plane_namespace"]),
+                                           ["istio_namespace is 'mesh', but this role reads istio_control_plane_namespace"]),
 }
 
 

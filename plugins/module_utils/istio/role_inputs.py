@@ -109,11 +109,29 @@ def input_problems(values: dict) -> list[str]:
     return problems
 
 
-def renamed_problems(names) -> list[str]:
-    """The problems of ``names`` (the variables a play sets) that are old names of renamed variables (:data:`RENAMED`)."""
-    return ["%s was renamed %s: set %s instead and remove %s (with the old name alone, %s would silently take its "
-            "default)" % (old, RENAMED[old], RENAMED[old], old, RENAMED[old])
-            for old in sorted(set(names or ()) & set(RENAMED))]
+def renamed_problems(variables, values: dict | None = None) -> list[str]:
+    """The problems of the old names of renamed variables (:data:`RENAMED`) among ``variables``.
+
+    ``variables`` is the names a play sets, or a mapping of those names to their values. With values, an old name
+    that holds the same value as its new name (``values``: the role's variables) is accepted: another role may use
+    the name for the same thing. Any other value is refused, because the role would silently use the new name's
+    value (its default, another namespace) instead.
+    """
+    values = values or {}
+    given = variables if isinstance(variables, dict) else dict.fromkeys(variables or ())
+    problems = []
+    for old in sorted(set(given) & set(RENAMED)):
+        new = RENAMED[old]
+        if isinstance(variables, dict):
+            if new in values and given[old] == values[new]:
+                continue
+            problems.append("%s is %r, but this role reads %s (%r); %s is its old name. Set %s to the value meant and "
+                            "remove %s (if another role needs %s, give it that role's vars only)"
+                            % (old, given[old], new, values.get(new), old, new, old, old))
+        else:
+            problems.append("%s was renamed %s: set %s instead and remove %s (with the old name alone, %s would silently "
+                            "take its default)" % (old, new, new, old, new))
+    return problems
 
 
 def target_version_problems(version) -> list[str]:

@@ -54,6 +54,28 @@ def test_renamed_variables_are_refused_with_their_new_name():
     assert role_inputs.renamed_problems(None) == []
 
 
+def test_renamed_variables_with_values_are_accepted_when_they_agree_with_the_new_name():
+    values = {"istio_control_plane_namespace": "istio-system", "istio_data_plane_namespaces": []}
+    assert role_inputs.renamed_problems({"istio_namespace": "istio-system"}, values) == []
+    assert role_inputs.renamed_problems({"istio_namespaces": []}, values) == []
+    problems = role_inputs.renamed_problems({"istio_namespace": "mesh", "istio_namespaces": ["bookinfo"]}, values)
+    assert problems == [
+        "istio_namespace is 'mesh', but this role reads istio_control_plane_namespace ('istio-system'); istio_namespace is "
+        "its old name. Set istio_control_plane_namespace to the value meant and remove istio_namespace (if another role "
+        "needs istio_namespace, give it that role's vars only)",
+        "istio_namespaces is ['bookinfo'], but this role reads istio_data_plane_namespaces ([]); istio_namespaces is its "
+        "old name. Set istio_data_plane_namespaces to the value meant and remove istio_namespaces (if another role needs "
+        "istio_namespaces, give it that role's vars only)"]
+    # a value the role does not know for the new name is never taken as agreeing
+    assert len(role_inputs.renamed_problems({"istio_operator": None}, {})) == 1
+
+
+def test_role_lists_the_same_renamed_variables():
+    with open(os.path.join(ROLE, "vars", "main.yml"), encoding="utf-8") as handle:
+        constants = yaml.safe_load(handle)
+    assert sorted(constants["istio__renamed_variables"]) == sorted(role_inputs.RENAMED)
+
+
 @pytest.mark.parametrize("name, value, fragments", [
     ("istio_restart_batch_size", 0, ["istio_restart_batch_size is 0", "at least 1"]),
     ("istio_restart_batch_size", "-1", ["istio_restart_batch_size is -1", "at least 1"]),
