@@ -3,7 +3,8 @@ upgrade (steps/context.yml, steps/checks.yml) run once per play whichever entry 
 
 A guard variable set by the last task of an imported file skips every task added after it (an import copies the
 guard's ``when`` onto each task): the test appends a task to the end of both files, in a copy of the collection, and
-proves that each entry point runs it exactly once.
+proves that each entry point runs it exactly once. The record write (steps/record.yml) has the same shape: a task
+appended to its block runs each time the record is written.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ ROLE = os.path.join(REPO_ROOT, "roles", "istio")
 # the shared steps that read and check; rollback reads afresh and has checks of its own
 READ_AND_CHECK = {"main": (1, 1), "preflight": (1, 1), "control_plane": (1, 1), "data_plane": (1, 1), "gateways": (1, 1),
                   "verify": (1, 1), "finalize": (1, 1), "rollback": (1, 0)}
-COUNTED = re.compile(r'"msg": "STEPS (\w+) context=(\d+) checks=(\d+)"')
+COUNTED = re.compile(r'"msg": "STEPS (\w+) context=(\d+) checks=(\d+) records=(\d+)"')
+WRITE_TASK = "TASK [meshops.istio.istio : Write the upgrade record]"
 
 
 def entry_points() -> list[str]:
@@ -56,6 +58,11 @@ def test_every_task_of_the_read_and_checks_runs_once_per_entry_point(sample_mesh
         path = collection / "roles" / "istio" / "tasks" / "steps" / (name + ".yml")
         with open(path, "a", encoding="utf-8") as handle:
             handle.write("\n" + yaml.safe_dump(appended(counter), sort_keys=False))
+    # steps/record.yml: the task goes at the end of its block (the record's write and what follows it)
+    path = collection / "roles" / "istio" / "tasks" / "steps" / "record.yml"
+    record_steps = yaml.safe_load(path.read_text(encoding="utf-8"))
+    record_steps[-1]["block"] += appended("istio__test_record_runs")
+    path.write_text("---\n" + yaml.safe_dump(record_steps, sort_keys=False), encoding="utf-8")
 
     # each host runs one entry point alone, in check mode (the target is not installed, nothing is written)
     inventory = {"all": {"hosts": {name: {"ansible_connection": "local"} for name in READ_AND_CHECK}}}
@@ -67,7 +74,8 @@ def test_every_task_of_the_read_and_checks_runs_once_per_entry_point(sample_mesh
                      for name in READ_AND_CHECK],
                      "always": [{"name": "Count", "ansible.builtin.debug": {
                          "msg": "STEPS {{ inventory_hostname }} context={{ istio__test_context_runs | default(0) }}"
-                                " checks={{ istio__test_checks_runs | default(0) }}"}}]}]}]
+                                " checks={{ istio__test_checks_runs | default(0) }}"
+                                " records={{ istio__test_record_runs | default(0) }}"}}]}]}]
     variables = {"istio_target_version": TARGET_VERSION,
                  "istio_manifests": [write_yaml(tmp_path / "target.yaml", controlplane.render(TARGET, TARGET_VERSION))]}
     env = dict(ansible_env(tmp_path / "home"), ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"), ANSIBLE_FORKS="2")
@@ -75,9 +83,22 @@ def test_every_task_of_the_read_and_checks_runs_once_per_entry_point(sample_mesh
                                 write_yaml(tmp_path / "play.yml", [playbook]), "--check", "-e", json.dumps(variables)],
                                capture_output=True, text=True, env=env, timeout=600, check=False)
     output = completed.stdout + completed.stderr
-    counted = {name: (int(context), int(checks)) for name, context, checks in COUNTED.findall(output)}
+    counted = {name: (int(context), int(checks)) for name, context, checks, _ in COUNTED.findall(output)}
     assert counted == READ_AND_CHECK, output
+    # the appended task ran after every record write (preflight writes one, in check mode as a dry run)
+    records = {name: int(runs) for name, _, _, runs in COUNTED.findall(output)}
+    assert records == written(output) and records["preflight"] >= 1, (records, output)
     # rollback stops there: in check mode, with no record, there is nothing to roll back; every other one passes
     assert "Nothing to roll back" in output and "failed=1" in re.search(r"^rollback\s*:.*$", output, re.M).group(0), output
     assert all("failed=0" in re.search(r"^%s\s*:.*$" % name, output, re.M).group(0) for name in READ_AND_CHECK
                if name != "rollback"), output
+
+
+def written(output: str) -> dict:
+    """How many times each host ran the task that writes the record (not skipped), from ansible-playbook's output."""
+    runs = dict.fromkeys(READ_AND_CHECK, 0)
+    for section in output.split(WRITE_TASK)[1:]:
+        body = section.split("\nTASK [", 1)[0]
+        for host in re.findall(r"^(?:ok|changed): \[(\w+)\]", body, re.M):
+            runs[host] += 1
+    return runs
