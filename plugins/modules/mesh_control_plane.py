@@ -379,7 +379,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.lifecycle impo
     present_action,
     requested_revision,
 )
-from ansible_collections.meshops.istio.plugins.module_utils.istio.version import image_tag
+from ansible_collections.meshops.istio.plugins.module_utils.istio.version import with_image_tag
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
@@ -453,15 +453,6 @@ def make_installer(module: MeshModule, revision: str):
     return IstioctlInstaller(params, lambda: module.api.configuration, revision, namespace)
 
 
-def with_tag(image: str | None, version: str | None) -> str | None:
-    """``image`` with its tag replaced by ``version`` (``hub/pilot:1.28.1`` -> ``hub/pilot:1.29.2``)."""
-    if not image or not version:
-        return image
-    tag = image_tag(image)
-    base = image.split("@", 1)[0]
-    return (base[: -len(tag) - 1] if tag else base) + ":" + version.lstrip("v")
-
-
 def present(module: MeshModule, revision: str, installer) -> dict:
     """Install the revision when missing (or change it when allowed), then wait for it."""
     params = module.params
@@ -498,7 +489,7 @@ def present(module: MeshModule, revision: str, installer) -> dict:
     after_state = {"revision": revision, "version": version, "objects": objects}
     if action == "in_place":
         before_state["image"] = current.image
-        after_state["image"] = with_tag(current.image, version)
+        after_state["image"] = with_image_tag(current.image, version)
     if crds["changed"]:
         before_state["crds"], after_state["crds"] = crd_step.diff(crd_steps)
     verb = {"install": "installed", "in_place": "changed in place to %s" % version, "reapply": "re-applied",

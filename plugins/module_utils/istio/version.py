@@ -81,6 +81,16 @@ def image_tag(image: str | None) -> str | None:
     return last.rsplit(":", 1)[1] or None
 
 
+def with_image_tag(image: str | None, version: str | None) -> str | None:
+    """``image`` with its tag replaced by ``version`` (``hub/pilot:1.28.1`` -> ``hub/pilot:1.29.2``), any digest dropped;
+    ``image`` itself when either is empty."""
+    if not image or not version:
+        return image
+    tag = image_tag(image)
+    base = image.split("@", 1)[0]
+    return (base[: -len(tag) - 1] if tag else base) + ":" + version.lstrip("v")
+
+
 def version_from_image(image: str | None) -> IstioVersion | None:
     """The Istio version in an image's tag (``docker.io/istio/pilot:1.29.2-distroless`` -> 1.29.2), or None."""
     return parse_version(image_tag(image))

@@ -40,6 +40,18 @@ def test_image_tag(image, tag):
     assert v.image_tag(image) == tag
 
 
+@pytest.mark.parametrize("image, version, expected", [
+    ("docker.io/istio/pilot:1.28.1", "1.29.2", "docker.io/istio/pilot:1.29.2"),
+    ("docker.io/istio/pilot:1.28.1-distroless", "v1.29.2", "docker.io/istio/pilot:1.29.2"),
+    ("registry:5000/istio/pilot:1.28.1@sha256:abc", "1.29.2", "registry:5000/istio/pilot:1.29.2"),
+    ("registry:5000/istio/pilot", "1.29.2", "registry:5000/istio/pilot:1.29.2"),
+    ("docker.io/istio/pilot:1.28.1", None, "docker.io/istio/pilot:1.28.1"),
+    (None, "1.29.2", None),
+])
+def test_with_image_tag(image, version, expected):
+    assert v.with_image_tag(image, version) == expected
+
+
 def test_version_from_image_drops_the_variant_in_release():
     assert v.version_from_image("docker.io/istio/pilot:1.29.2-distroless").release == "1.29.2"
 
