@@ -11,6 +11,7 @@ import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.meshops.istio.plugins.modules import mesh_control_plane
 from mesh_control_plane_helpers import OLD, OLD_VERSION
 from tests.ansible_runner import BIN, ansible_env
 from tests.simcluster.fixtures import mesh
@@ -53,6 +54,20 @@ def run_module(capsys):
         return ModuleRun(exited.value.code or 0, json.loads(out))
 
     return run
+
+
+@pytest.fixture
+def run(run_module, sim_kubeconfig, tmp_path, monkeypatch):
+    """mesh_control_plane's result: ``run(check=False, diff=False, connection=None, **options)`` on the simulated
+    cluster (its kubeconfig unless ``connection`` gives other connection options), helm's homes in the test's directory."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("CACHE", "CONFIG", "DATA"):
+        monkeypatch.setenv("HELM_%s_HOME" % name, str(tmp_path / ("helm-" + name.lower())))
+
+    def call(check=False, diff=False, connection=None, **args):
+        connection = {"kubeconfig": sim_kubeconfig} if connection is None else connection
+        return run_module(mesh_control_plane.main, dict({"wait_timeout": 20}, **connection, **args), check_mode=check, diff=diff).result
+    return call
 
 
 @pytest.fixture

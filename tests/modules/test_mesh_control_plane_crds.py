@@ -9,22 +9,11 @@ import os
 
 import pytest
 
-from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, NEW, NEW_VERSION, OLD_VERSION, run_module, write_manifest, write_summary
+from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, NEW, NEW_VERSION, OLD_VERSION, write_manifest, write_summary
 from tests.simcluster.fixtures import controlplane
 
 CRDS = "apiextensions.k8s.io/customresourcedefinitions"
 NAMES = sorted(crd["metadata"]["name"] for crd in controlplane.crds())
-
-
-@pytest.fixture
-def run(monkeypatch, capsys, sim_kubeconfig, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    for name in ("CACHE", "CONFIG", "DATA"):
-        monkeypatch.setenv("HELM_%s_HOME" % name, str(tmp_path / ("helm-" + name.lower())))
-
-    def call(check=False, diff=False, **args):
-        return run_module(monkeypatch, capsys, dict({"wait_timeout": 20}, kubeconfig=sim_kubeconfig, **args), check=check, diff=diff)
-    return call
 
 
 def crd_versions(sim) -> dict:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mesh_control_plane_helpers import NEW, NEW_VERSION, OLD, OLD_VERSION, run_module, write_manifest, write_summary
+from mesh_control_plane_helpers import NEW, NEW_VERSION, OLD, OLD_VERSION, write_manifest, write_summary
 from tests.simcluster.fixtures import controlplane, mesh
 
 RECORD = "meshops-istio-manifest-" + NEW
@@ -15,13 +15,6 @@ RECORD = "meshops-istio-manifest-" + NEW
 @pytest.fixture
 def manifest(tmp_path):
     return write_manifest(tmp_path / "istiod-1-29-2.yaml", controlplane.render(NEW, NEW_VERSION))
-
-
-@pytest.fixture
-def run(monkeypatch, capsys, sim_kubeconfig):
-    def call(check=False, diff=False, **args):
-        return run_module(monkeypatch, capsys, dict({"wait_timeout": 20}, kubeconfig=sim_kubeconfig, **args), check=check, diff=diff)
-    return call
 
 
 def rendered_keys(revision=NEW, version=NEW_VERSION):

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, REPO_ROOT, run_module, write_manifest
+from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, REPO_ROOT, write_manifest
 from tests.simcluster.fixtures import controlplane
 
 REVISION, VERSION = "1-29-2", "1.29.2"
@@ -18,19 +18,6 @@ REVISION, VERSION = "1-29-2", "1.29.2"
 def cluster(sim):
     sim.load([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}])
     return sim
-
-
-@pytest.fixture
-def run(monkeypatch, capsys, sim_kubeconfig, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("HELM_CACHE_HOME", str(tmp_path / "helm-cache"))
-    monkeypatch.setenv("HELM_CONFIG_HOME", str(tmp_path / "helm-config"))
-    monkeypatch.setenv("HELM_DATA_HOME", str(tmp_path / "helm-data"))
-
-    def call(check=False, diff=False, connection=None, **args):
-        connection = {"kubeconfig": sim_kubeconfig} if connection is None else connection
-        return run_module(monkeypatch, capsys, dict({"wait_timeout": 20}, **connection, **args), check=check, diff=diff)
-    return call
 
 
 @pytest.fixture
