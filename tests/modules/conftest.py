@@ -12,8 +12,8 @@ from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.meshops.istio.plugins.modules import mesh_control_plane
-from mesh_control_plane_helpers import OLD, OLD_VERSION
 from tests.ansible_runner import BIN, ansible_env
+from tests.modules.mesh_control_plane_helpers import OLD, OLD_VERSION
 from tests.simcluster.fixtures import mesh
 
 

@@ -1,4 +1,4 @@
-"""Helpers for the mesh_control_plane tests: the charts, versions and manifests they use (the module runs through the fixture `run`, tests/modules/conftest.py)."""
+"""Helpers for the mesh_control_plane tests: the charts, versions and manifests they use (the module runs in the fixture run)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, NEW, NEW_VERSION, OLD_VERSION, write_manifest, write_summary
+from tests.modules.mesh_control_plane_helpers import BASE_CHART, CHART, HELM, NEW, NEW_VERSION, OLD_VERSION, write_manifest, write_summary
 from tests.simcluster.fixtures import controlplane
 
 CRDS = "apiextensions.k8s.io/customresourcedefinitions"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mesh_control_plane_helpers import NEW, NEW_VERSION, OLD, OLD_VERSION, write_manifest, write_summary
+from tests.modules.mesh_control_plane_helpers import NEW, NEW_VERSION, OLD, OLD_VERSION, write_manifest, write_summary
 from tests.simcluster.fixtures import controlplane, mesh
 
 RECORD = "meshops-istio-manifest-" + NEW

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from mesh_control_plane_helpers import BASE_CHART, CHART, HELM, REPO_ROOT, write_manifest
+from tests.modules.mesh_control_plane_helpers import BASE_CHART, CHART, HELM, REPO_ROOT, write_manifest
 from tests.simcluster.fixtures import controlplane
 
 REVISION, VERSION = "1-29-2", "1.29.2"

@@ -83,10 +83,10 @@ def test_every_task_of_the_read_and_checks_runs_once_per_entry_point(sample_mesh
                                 write_yaml(tmp_path / "play.yml", [playbook]), "--check", "-e", json.dumps(variables)],
                                capture_output=True, text=True, env=env, timeout=600, check=False)
     output = completed.stdout + completed.stderr
-    counted = {name: (int(context), int(checks)) for name, context, checks, _ in COUNTED.findall(output)}
+    counted = {name: (int(context), int(checks)) for name, context, checks, _runs in COUNTED.findall(output)}
     assert counted == READ_AND_CHECK, output
     # the appended task ran after every record write (preflight writes one, in check mode as a dry run)
-    records = {name: int(runs) for name, _, _, runs in COUNTED.findall(output)}
+    records = {found[0]: int(found[3]) for found in COUNTED.findall(output)}
     assert records == written(output) and records["preflight"] >= 1, (records, output)
     # rollback stops there: in check mode, with no record, there is nothing to roll back; every other one passes
     assert "Nothing to roll back" in output and "failed=1" in re.search(r"^rollback\s*:.*$", output, re.M).group(0), output
