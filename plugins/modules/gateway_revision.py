@@ -253,7 +253,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.target_revisio
 from ansible_collections.meshops.istio.plugins.module_utils.istio.waves import Workload
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of, run_module
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.rollout import wait_for_rollouts
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import read_control_plane
 
@@ -379,9 +379,7 @@ def _summary(changes: list, changed: list, params: dict, target, check_mode: boo
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                        mutually_exclusive=[("names", "selector")], required_one_of=[("names", "selector")])
-    module.run(run)
+    run_module(run, ARGUMENT_SPEC, mutually_exclusive=[("names", "selector")], required_one_of=[("names", "selector")])
 
 
 if __name__ == "__main__":

@@ -158,8 +158,9 @@ options:
     type: str
   wait:
     description:
-      - Wait until the istiod Deployment is available (rollout observed, every replica updated and available)
-        and its injector webhook configuration exists. Not done in check mode.
+      - Wait until the istiod Deployment has rolled out, as C(kubectl rollout status) reads it, and then check that
+        its injector webhook configuration exists. A Deployment past its progress deadline (C(ProgressDeadlineExceeded))
+        fails at once with kubectl's message. Not done in check mode.
     type: bool
     default: true
   wait_timeout:
@@ -382,7 +383,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.lifecycle impo
 from ansible_collections.meshops.istio.plugins.module_utils.istio.version import with_image_tag
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of, run_module
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import read_control_plane
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.revision_state import read_usage, wait_ready
 from ansible_collections.meshops.istio.plugins.module_utils.yaml_support import HAS_YAML, YAML_IMPORT_ERROR
@@ -569,6 +570,8 @@ def _record_hint(installer, revision: str, namespace: str) -> str:
 
 def work(module: MeshModule) -> dict:
     """Validate everything that needs no request, then run the state asked for."""
+    if not HAS_YAML:
+        raise MeshError(missing_required_lib("PyYAML"), result={"exception": YAML_IMPORT_ERROR})
     params = module.params
     revision, problems = requested_revision(params["revision"], params["version"])
     problems += option_problems(params)
@@ -587,11 +590,7 @@ def work(module: MeshModule) -> dict:
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                        required_one_of=[("revision", "version")])
-    if not HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
-    module.run(work)
+    run_module(work, ARGUMENT_SPEC, required_one_of=[("revision", "version")])
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio.target_revisio
 from ansible_collections.meshops.istio.plugins.module_utils.istio.webhooks import InjectionDecision, evaluate_injection
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of, run_module
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.scope_args import with_scope
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import read_control_plane
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.namespace_scope import read_scope
@@ -285,8 +285,7 @@ def _summary(results: list, changed_names: list, skipped: list, target, check_mo
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.run(run)
+    run_module(run, ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -171,7 +171,7 @@ from ansible_collections.meshops.istio.plugins.module_utils.istio import tags
 from ansible_collections.meshops.istio.plugins.module_utils.istio.inuse import namespaces_using_tag
 from ansible_collections.meshops.istio.plugins.module_utils.k8s import resources as R
 from ansible_collections.meshops.istio.plugins.module_utils.k8s.errors import MeshError
-from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of
+from ansible_collections.meshops.istio.plugins.module_utils.k8s.module import MeshModule, diff_of, run_module
 from ansible_collections.meshops.istio.plugins.module_utils.mesh_reads.snapshot import read_control_plane
 
 ARGUMENT_SPEC = {
@@ -270,8 +270,7 @@ def _message(module: MeshModule, tag: str, previous: str | None, after: str | No
 
 def main() -> None:
     """Run the module."""
-    module = MeshModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, required_if=REQUIRED_IF)
-    module.run(run)
+    run_module(run, ARGUMENT_SPEC, required_if=REQUIRED_IF)
 
 
 if __name__ == "__main__":
