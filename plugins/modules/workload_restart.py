@@ -304,8 +304,7 @@ def restart(module: MeshModule) -> dict:
 
     waves = [[dict(w.as_dict(), pods=plan.pods[w]) for w in wave] for wave in plan.waves]
     result = {"changed": bool(plan.waves), "revision": run.audit.target, "waves": waves, "restarted": [], "wave_seconds": [],
-              "failed_rollouts": [],
-              "not_reached": [], "not_restartable": plan.not_restartable, "skipped": plan.skipped,
+              "failed_rollouts": [], "not_reached": [], "not_restartable": plan.not_restartable, "skipped": plan.skipped,
               "summary": run.audit.summary()}
     timestamp = restart_timestamp()
     diff = diff_of(

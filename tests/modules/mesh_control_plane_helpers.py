@@ -6,10 +6,10 @@ import os
 
 import yaml
 
+from tests.ansible_runner import TOOLS_BIN
 from tests.simcluster import CHARTS_DIR
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HELM = os.path.join(REPO_ROOT, ".tools", "bin", "helm")
+HELM = os.path.join(TOOLS_BIN, "helm")
 # the simulated cluster's test charts (its istioctl stand-in is the fixture istioctl_standin)
 CHART = os.path.join(CHARTS_DIR, "istiod")
 BASE_CHART = os.path.join(CHARTS_DIR, "base")

@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from tests.modules.mesh_control_plane_helpers import BASE_CHART, CHART, HELM, REPO_ROOT, write_manifest
+from tests.ansible_runner import REPO_ROOT
+from tests.modules.mesh_control_plane_helpers import BASE_CHART, CHART, HELM, write_manifest
 from tests.simcluster.fixtures import controlplane
 
 REVISION, VERSION = "1-29-2", "1.29.2"

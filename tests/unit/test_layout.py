@@ -36,9 +36,13 @@ def collection_imports(path: Path) -> list[str]:
     """The collection's modules ``path`` imports, as paths below plugins/ (``module_utils.istio.labels``)."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in getattr(node, "names", [])]
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            found += [name[len(PREFIX):] for name in names if name.startswith(PREFIX)]
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found += [name[len(PREFIX):] for name in names if name.startswith(PREFIX)]
     return found
 
 
